@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ivgpu debugfs files, under /sys/kernel/debug/dri/<minor>/:
+ *
+ * ivgpu_regs    the identification, configuration, ping and error registers,
+ *               one per line: name, offset, raw value
+ * ivgpu_config  the configuration the driver validated at probe, in words
+ * ivgpu_ping    reading makes a fresh interrupt round trip: "seq S latency_ns L"
+ * ivgpu_irqs    interrupts taken per MSI-X vector, and the device errors
+ */
+
+#include <linux/kernel.h>
+#include <linux/seq_file.h>
+
+#include <drm/drm_debugfs.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_print.h>
+
+#include "ivgpu_drv.h"
+
+static struct ivgpu_device *ivgpu_of_seq(struct seq_file *m)
+{
+	struct drm_info_node *node = m->private;
+
+	return to_ivgpu(node->minor->dev);
+}
+
+#define IVGPU_DEBUGFS_REG(reg, bits) { #reg, IVGPU_REG_##reg, bits }
+
+static const struct {
+	const char *name;
+	u32 offset;
+	unsigned int bits;
+} ivgpu_debugfs_regs[] = {
+	IVGPU_DEBUGFS_REG(MAGIC, 32),
+	IVGPU_DEBUGFS_REG(VERSION, 32),
+	IVGPU_DEBUGFS_REG(CAPS, 64),
+	IVGPU_DEBUGFS_REG(VRAM_SIZE, 64),
+	IVGPU_DEBUGFS_REG(BAR_CONFIG, 32),
+	IVGPU_DEBUGFS_REG(NUM_VECTORS, 32),
+	IVGPU_DEBUGFS_REG(BAR_SIZE, 64),
+	IVGPU_DEBUGFS_REG(VRAM_BAR_OFFSET, 64),
+	IVGPU_DEBUGFS_REG(WINDOW_BAR_OFFSET, 64),
+	IVGPU_DEBUGFS_REG(WINDOW_SIZE, 64),
+	IVGPU_DEBUGFS_REG(WINDOW_COUNT, 32),
+	IVGPU_DEBUGFS_REG(DEV_PEER_ID, 32),
+	IVGPU_DEBUGFS_REG(BANK_GRANULE, 64),
+	IVGPU_DEBUGFS_REG(GUEST_PEER_ID, 32),
+	IVGPU_DEBUGFS_REG(REGS_SIZE, 32),
+	IVGPU_DEBUGFS_REG(PING_SEQ, 32),
+	IVGPU_DEBUGFS_REG(PONG_SEQ, 32),
+	IVGPU_DEBUGFS_REG(PING_COUNT, 64),
+	IVGPU_DEBUGFS_REG(ERROR_CODE, 32),
+	IVGPU_DEBUGFS_REG(ERROR_COUNT, 32),
+	IVGPU_DEBUGFS_REG(ERROR_ARG, 64),
+};
+
+static int ivgpu_debugfs_regs_show(struct seq_file *m, void *data)
+{
+	struct ivgpu_device *ivgpu = ivgpu_of_seq(m);
+	unsigned int i;
+	int idx;
+
+	if (!drm_dev_enter(&ivgpu->drm, &idx))
+		return -ENODEV;
+
+	seq_printf(m, "%-20s bar%d+0x%04x 0x%08x\n", "IVSHMEM_IVPOSITION", IVGPU_BAR_IVSHMEM,
+		   IVSHMEM_REG_IVPOSITION, ioread32(ivgpu->ivshmem + IVSHMEM_REG_IVPOSITION));
+
+	for (i = 0; i < ARRAY_SIZE(ivgpu_debugfs_regs); i++) {
+		u32 offset = ivgpu_debugfs_regs[i].offset;
+
+		seq_printf(m, "%-20s bar%d+0x%04x ", ivgpu_debugfs_regs[i].name, IVGPU_BAR_MEM,
+			   offset);
+		if (ivgpu_debugfs_regs[i].bits == 64)
+			seq_printf(m, "0x%016llx\n", ivgpu_rd64(ivgpu, offset));
+		else
+			seq_printf(m, "0x%08x\n", ivgpu_rd32(ivgpu, offset));
+	}
+
+	drm_dev_exit(idx);
+	return 0;
+}
+
+static int ivgpu_debugfs_config_show(struct seq_file *m, void *data)
+{
+	struct ivgpu_device *ivgpu = ivgpu_of_seq(m);
+	const struct ivgpu_config *c = &ivgpu->config;
+	char buf[24];
+
+	seq_printf(m, "device version: %u.%u\n", IVGPU_VERSION_MAJOR_OF(c->version),
+		   IVGPU_VERSION_MINOR_OF(c->version));
+	seq_printf(m, "capabilities: 0x%llx%s%s%s\n", c->caps,
+		   c->caps & IVGPU_CAP_PING ? " ping" : "",
+		   c->caps & IVGPU_CAP_LARGE_BAR ? " large-bar" : "",
+		   c->caps & IVGPU_CAP_WINDOWS ? " windows" : "");
+	seq_printf(m, "vram size: %llu bytes (%s)\n", c->vram_size,
+		   ivgpu_size_str(c->vram_size, buf, sizeof(buf)));
+	seq_printf(m, "bar%d: %llu bytes at %pa, device lays out %llu bytes, registers %u bytes\n",
+		   IVGPU_BAR_MEM, (u64)c->mem_len, &c->mem_start, c->bar_size, c->regs_size);
+
+	if (c->bar_config == IVGPU_BAR_CONFIG_LARGE) {
+		seq_puts(m, "bar configuration: large\n");
+		seq_printf(m, "vram in bar%d at offset 0x%llx\n", IVGPU_BAR_MEM,
+			   c->vram_bar_offset);
+	} else {
+		seq_puts(m, "bar configuration: small\n");
+		seq_printf(m, "windows: %u of %llu bytes (%s) at bar%d offset 0x%llx\n",
+			   c->window_count, c->window_size,
+			   ivgpu_size_str(c->window_size, buf, sizeof(buf)), IVGPU_BAR_MEM,
+			   c->window_bar_offset);
+		seq_printf(m, "bank granule: %llu bytes (%s)\n", c->bank_granule,
+			   ivgpu_size_str(c->bank_granule, buf, sizeof(buf)));
+	}
+
+	seq_printf(m, "cpu visible vram: %llu bytes\n", ivgpu_config_cpu_visible_size(c));
+	seq_printf(m, "interrupt vectors: %u (driver uses %d)\n", c->num_vectors,
+		   IVGPU_NUM_VECTORS);
+	seq_printf(m, "device peer id: %u\n", c->dev_peer_id);
+	seq_printf(m, "guest peer id: %u\n", c->guest_peer_id);
+	return 0;
+}
+
+static int ivgpu_debugfs_ping_show(struct seq_file *m, void *data)
+{
+	struct ivgpu_device *ivgpu = ivgpu_of_seq(m);
+	u64 latency_ns;
+	u32 seq;
+	int ret;
+	int idx;
+
+	if (!drm_dev_enter(&ivgpu->drm, &idx))
+		return -ENODEV;
+
+	ret = ivgpu_ping(ivgpu, 1, &seq, &latency_ns);
+	drm_dev_exit(idx);
+
+	if (ret == -ETIMEDOUT)
+		drm_warn(&ivgpu->drm, "interrupt round trip timed out\n");
+	if (ret)
+		return ret;
+
+	seq_printf(m, "seq %u latency_ns %llu\n", seq, latency_ns);
+	return 0;
+}
+
+static int ivgpu_debugfs_irqs_show(struct seq_file *m, void *data)
+{
+	struct ivgpu_device *ivgpu = ivgpu_of_seq(m);
+	struct ivgpu_irq *irq = &ivgpu->irq;
+	u64 errors, arg;
+	unsigned int i;
+	u32 code;
+
+	seq_printf(m, "%-6s %-6s %-6s %s\n", "vector", "name", "irq", "count");
+	for (i = 0; i < IVGPU_NUM_VECTORS; i++)
+		seq_printf(m, "%-6u %-6s %-6d %llu\n", irq->vec[i].index, irq->vec[i].name,
+			   irq->vec[i].irq, (u64)atomic64_read(&irq->vec[i].count));
+
+	spin_lock_irq(&irq->error_lock);
+	errors = irq->errors;
+	code = irq->last_error_code;
+	arg = irq->last_error_arg;
+	spin_unlock_irq(&irq->error_lock);
+
+	seq_printf(m, "errors %llu\n", errors);
+	seq_printf(m, "last error code %u arg 0x%llx\n", code, arg);
+	seq_printf(m, "pings completed %llu\n", (u64)atomic64_read(&ivgpu->ping.completed));
+	return 0;
+}
+
+static const struct drm_info_list ivgpu_debugfs_list[] = {
+	{ "ivgpu_regs", ivgpu_debugfs_regs_show, 0, NULL },
+	{ "ivgpu_config", ivgpu_debugfs_config_show, 0, NULL },
+	{ "ivgpu_ping", ivgpu_debugfs_ping_show, 0, NULL },
+	{ "ivgpu_irqs", ivgpu_debugfs_irqs_show, 0, NULL },
+};
+
+/**
+ * ivgpu_debugfs_init - create the driver's debugfs files
+ * @minor: the DRM minor whose debugfs directory receives them
+ *
+ * The &drm_driver.debugfs_init callback; the DRM core removes the files when
+ * the device is unregistered.
+ */
+void ivgpu_debugfs_init(struct drm_minor *minor)
+{
+	drm_debugfs_create_files(ivgpu_debugfs_list, ARRAY_SIZE(ivgpu_debugfs_list),
+				 minor->debugfs_root, minor);
+}

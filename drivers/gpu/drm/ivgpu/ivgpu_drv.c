@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ivgpu: a DRM driver for a GPU-like device built from QEMU's ivshmem-doorbell
+ * PCI function and a host-side device model.
+ *
+ * This file holds the module, the PCI driver, the DRM driver and its ioctl
+ * table.  The rest of the driver lives in one file per responsibility.
+ */
+
+#include <linux/build_bug.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/pci.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_print.h>
+#include <drm/ivgpu_drm.h>
+
+#include "ivgpu_drv.h"
+
+/* QEMU's ivshmem PCI function, plain or doorbell. */
+#define IVGPU_PCI_DEVICE_ID_IVSHMEM	0x1110
+
+struct ivgpu_modparams ivgpu_modparams = {
+	.ping_timeout_ms = 2000,
+};
+
+module_param_named(ping_timeout_ms, ivgpu_modparams.ping_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(ping_timeout_ms,
+		 "Milliseconds to wait for the device to answer an interrupt round trip (default 2000, range 1-60000)");
+
+static int ivgpu_ioctl_get_param(struct drm_device *drm, void *data,
+				 struct drm_file *file)
+{
+	const struct ivgpu_config *c = &to_ivgpu(drm)->config;
+	struct drm_ivgpu_get_param *args = data;
+	int ret = 0;
+	int idx;
+
+	if (args->pad)
+		return -EINVAL;
+
+	/* Nothing here touches the hardware, but an unplugged device has no parameters. */
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	switch (args->param) {
+	case IVGPU_PARAM_DEVICE_VERSION:
+		args->value = c->version;
+		break;
+	case IVGPU_PARAM_VRAM_SIZE:
+		args->value = c->vram_size;
+		break;
+	case IVGPU_PARAM_BAR_CONFIG:
+		args->value = c->bar_config == IVGPU_BAR_CONFIG_LARGE ?
+			      IVGPU_BAR_LARGE : IVGPU_BAR_SMALL;
+		break;
+	case IVGPU_PARAM_WINDOW_COUNT:
+		args->value = c->window_count;
+		break;
+	case IVGPU_PARAM_WINDOW_SIZE:
+		args->value = c->window_size;
+		break;
+	case IVGPU_PARAM_CAPS:
+		args->value = c->caps;
+		break;
+	case IVGPU_PARAM_BANK_GRANULE:
+		args->value = c->bank_granule;
+		break;
+	case IVGPU_PARAM_CPU_VISIBLE_SIZE:
+		args->value = ivgpu_config_cpu_visible_size(c);
+		break;
+	case IVGPU_PARAM_PING_COUNT:
+		args->value = atomic64_read(&to_ivgpu(drm)->ping.completed);
+		break;
+	default:
+		ret = -EINVAL;
+		break;
+	}
+
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static const struct drm_ioctl_desc ivgpu_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(IVGPU_GET_PARAM, ivgpu_ioctl_get_param, DRM_RENDER_ALLOW),
+};
+
+DEFINE_DRM_GEM_FOPS(ivgpu_fops);
+
+static const struct drm_driver ivgpu_drm_driver = {
+	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.ioctls = ivgpu_ioctls,
+	.num_ioctls = ARRAY_SIZE(ivgpu_ioctls),
+	.fops = &ivgpu_fops,
+	.debugfs_init = ivgpu_debugfs_init,
+	.name = IVGPU_DRIVER_NAME,
+	.desc = IVGPU_DRIVER_DESC,
+	.date = IVGPU_DRIVER_DATE,
+	.major = IVGPU_DRIVER_MAJOR,
+	.minor = IVGPU_DRIVER_MINOR,
+};
+
+static void ivgpu_print_summary(struct ivgpu_device *ivgpu, u64 latency_ns)
+{
+	const struct ivgpu_config *c = &ivgpu->config;
+	char vram[24], window[24], granule[24];
+
+	ivgpu_size_str(c->vram_size, vram, sizeof(vram));
+	if (c->bar_config == IVGPU_BAR_CONFIG_LARGE) {
+		drm_info(&ivgpu->drm, "device %u.%u, VRAM %s, large BAR, IRQ round trip %llu ns\n",
+			 IVGPU_VERSION_MAJOR_OF(c->version), IVGPU_VERSION_MINOR_OF(c->version),
+			 vram, latency_ns);
+		return;
+	}
+
+	ivgpu_size_str(c->window_size, window, sizeof(window));
+	ivgpu_size_str(c->bank_granule, granule, sizeof(granule));
+	drm_info(&ivgpu->drm,
+		 "device %u.%u, VRAM %s, small BAR: %u windows of %s, granule %s, IRQ round trip %llu ns\n",
+		 IVGPU_VERSION_MAJOR_OF(c->version), IVGPU_VERSION_MINOR_OF(c->version),
+		 vram, c->window_count, window, granule, latency_ns);
+}
+
+static int ivgpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ivgpu_device *ivgpu;
+	void __iomem *regs;
+	u64 latency_ns;
+	u32 seq;
+	int ret;
+
+	/* The uAPI passes the device's values through unchanged. */
+	BUILD_BUG_ON(IVGPU_CAPS_PING != IVGPU_CAP_PING);
+	BUILD_BUG_ON(IVGPU_CAPS_LARGE_BAR != IVGPU_CAP_LARGE_BAR);
+	BUILD_BUG_ON(IVGPU_CAPS_WINDOWS != IVGPU_CAP_WINDOWS);
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+
+	/* Leaves every ivshmem device that is not an ivgpu alone. */
+	ret = ivgpu_config_detect(pdev, &regs);
+	if (ret)
+		return ret;
+
+	ivgpu = devm_drm_dev_alloc(&pdev->dev, &ivgpu_drm_driver, struct ivgpu_device, drm);
+	if (IS_ERR(ivgpu))
+		return PTR_ERR(ivgpu);
+	ivgpu->pdev = pdev;
+	ivgpu->regs = regs;
+	pci_set_drvdata(pdev, ivgpu);
+
+	ret = ivgpu_config_init(ivgpu);
+	if (ret)
+		return ret;
+
+	/*
+	 * MSI-X messages are memory writes by the device: without bus
+	 * mastering (undone when devres disables the device) they are dropped.
+	 */
+	pci_set_master(pdev);
+
+	ret = ivgpu_irq_init(ivgpu);
+	if (ret)
+		return ret;
+
+	/* The device's eventfds may not be wired up yet: allow a few tries. */
+	ret = ivgpu_ping(ivgpu, IVGPU_PROBE_PING_ATTEMPTS, &seq, &latency_ns);
+	if (ret == -ETIMEDOUT) {
+		/* PONG_SEQ == PING_SEQ: the device answered, its interrupt was lost. */
+		drm_err(&ivgpu->drm,
+			"no interrupt round trip after %d attempts of %u ms (PING_SEQ %u, PONG_SEQ %u): is ivgpu-dev running and QEMU's ivshmem device set up with vectors=%d?\n",
+			IVGPU_PROBE_PING_ATTEMPTS, READ_ONCE(ivgpu_modparams.ping_timeout_ms),
+			ivgpu_rd32(ivgpu, IVGPU_REG_PING_SEQ),
+			ivgpu_rd32(ivgpu, IVGPU_REG_PONG_SEQ), IVGPU_NUM_VECTORS);
+		return -EIO;
+	}
+	if (ret)
+		return ret;
+
+	ret = drm_dev_register(&ivgpu->drm, 0);
+	if (ret)
+		return ret;
+
+	ivgpu_print_summary(ivgpu, latency_ns);
+	return 0;
+}
+
+static void ivgpu_pci_remove(struct pci_dev *pdev)
+{
+	struct ivgpu_device *ivgpu = pci_get_drvdata(pdev);
+
+	/*
+	 * After this, ioctls and debugfs no longer reach the hardware.  The
+	 * interrupt handlers, MSI-X vectors and register mappings are then
+	 * released by devres in reverse order of setup; see ivgpu_irq.c.
+	 */
+	drm_dev_unplug(&ivgpu->drm);
+}
+
+static const struct pci_device_id ivgpu_pci_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, IVGPU_PCI_DEVICE_ID_IVSHMEM) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, ivgpu_pci_ids);
+
+static struct pci_driver ivgpu_pci_driver = {
+	.name = IVGPU_DRIVER_NAME,
+	.id_table = ivgpu_pci_ids,
+	.probe = ivgpu_pci_probe,
+	.remove = ivgpu_pci_remove,
+};
+
+module_pci_driver(ivgpu_pci_driver);
+
+MODULE_DESCRIPTION("DRM driver for the ivgpu device (QEMU ivshmem-doorbell with a device model)");
+MODULE_LICENSE("GPL");

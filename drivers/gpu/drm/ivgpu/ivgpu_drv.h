@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * ivgpu driver: constants, register accessors and the functions the
+ * driver's files share.
+ */
+#ifndef _IVGPU_DRV_H_
+#define _IVGPU_DRV_H_
+
+#include <linux/io.h>
+#include <linux/kconfig.h>
+#include <linux/types.h>
+
+#include "ivgpu_regs.h"
+#include "ivgpu_types.h"
+
+struct drm_minor;
+struct pci_dev;
+
+#define IVGPU_DRIVER_NAME	"ivgpu"
+#define IVGPU_DRIVER_DESC	"ivshmem-backed GPU with device memory"
+#define IVGPU_DRIVER_DATE	"20261122"
+#define IVGPU_DRIVER_MAJOR	0
+#define IVGPU_DRIVER_MINOR	1
+
+/* Round trips tried at probe before giving up on the device's interrupts. */
+#define IVGPU_PROBE_PING_ATTEMPTS	3
+/* Upper bound of the ping_timeout_ms module parameter. */
+#define IVGPU_PING_TIMEOUT_MAX_MS	60000u
+
+/**
+ * struct ivgpu_modparams - module parameters
+ *
+ * Set at module load or, where the parameter is writable, through sysfs at
+ * any time: readers use READ_ONCE() and sanitize the value.
+ */
+struct ivgpu_modparams {
+	/**
+	 * @ping_timeout_ms: milliseconds to wait for the device to answer one
+	 * interrupt round trip, clamped to 1..IVGPU_PING_TIMEOUT_MAX_MS.
+	 */
+	unsigned int ping_timeout_ms;
+};
+
+extern struct ivgpu_modparams ivgpu_modparams;
+
+/**
+ * ivgpu_rd32 - read a 32-bit device register
+ * @ivgpu: the device
+ * @reg: offset in the register block, IVGPU_REG_*
+ *
+ * Return: the register's value.
+ */
+static inline u32 ivgpu_rd32(const struct ivgpu_device *ivgpu, u32 reg)
+{
+	return ioread32(ivgpu->regs + reg);
+}
+
+/**
+ * ivgpu_wr32 - write a 32-bit device register
+ * @ivgpu: the device
+ * @reg: offset in the register block, IVGPU_REG_*
+ * @val: value to write
+ */
+static inline void ivgpu_wr32(const struct ivgpu_device *ivgpu, u32 reg, u32 val)
+{
+	iowrite32(val, ivgpu->regs + reg);
+}
+
+/**
+ * ivgpu_rd64 - read a 64-bit device register
+ * @ivgpu: the device
+ * @reg: offset in the register block, IVGPU_REG_*, 8-byte aligned
+ *
+ * As the register contract requires, the low half is read first.  The two
+ * halves are not read atomically: a register the device changes may tear.
+ *
+ * Return: the register's value.
+ */
+static inline u64 ivgpu_rd64(const struct ivgpu_device *ivgpu, u32 reg)
+{
+	u64 lo = ioread32(ivgpu->regs + reg);
+	u64 hi = ioread32(ivgpu->regs + reg + 4);
+
+	return hi << 32 | lo;
+}
+
+/**
+ * ivgpu_doorbell - notify the device
+ * @ivgpu: the device
+ * @vector: what happened, IVGPU_DB_*
+ *
+ * Rings ivshmem's doorbell of the device's peer.  Callers that want the
+ * device to see register writes made before the doorbell order them with
+ * wmb() first.
+ */
+static inline void ivgpu_doorbell(const struct ivgpu_device *ivgpu, u16 vector)
+{
+	iowrite32(IVSHMEM_DOORBELL(ivgpu->config.dev_peer_id, vector),
+		  ivgpu->ivshmem + IVSHMEM_REG_DOORBELL);
+}
+
+/* ivgpu_config.c */
+int ivgpu_config_detect(struct pci_dev *pdev, void __iomem **regs);
+int ivgpu_config_init(struct ivgpu_device *ivgpu);
+u64 ivgpu_config_cpu_visible_size(const struct ivgpu_config *config);
+const char *ivgpu_size_str(u64 bytes, char *buf, size_t len);
+
+/* ivgpu_irq.c */
+int ivgpu_irq_init(struct ivgpu_device *ivgpu);
+int ivgpu_ping(struct ivgpu_device *ivgpu, unsigned int attempts,
+	       u32 *seq, u64 *latency_ns);
+
+/* ivgpu_debugfs.c */
+#if IS_ENABLED(CONFIG_DEBUG_FS)
+void ivgpu_debugfs_init(struct drm_minor *minor);
+#else
+static inline void ivgpu_debugfs_init(struct drm_minor *minor)
+{
+}
+#endif
+
+#endif /* _IVGPU_DRV_H_ */

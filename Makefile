@@ -1,0 +1,105 @@
+# ivgpu: top-level build.
+#
+#   make demo     install what is missing, build, boot a VM and show the device
+#   make check    install what is missing, build, run every test
+#   make          build the module, the device model, the tests, the initramfs
+#   make shell    a shell in a VM with the device (large BAR; SMALL=1 for small)
+#   make lint     checkpatch --strict and sparse over the driver
+#
+# Everything built goes to build/, except the kernel module: Kbuild builds an
+# external module in place (drivers/gpu/drm/ivgpu/ivgpu.ko).
+
+BUILD		:= $(CURDIR)/build
+ifndef KVER
+KVER		:= $(shell qemu/kver.sh 2>/dev/null)
+endif
+KDIR		?= /lib/modules/$(KVER)/build
+KSRC_TAR	?= /usr/src/linux-source-6.1.tar.xz
+KSRC		:= $(BUILD)/linux-source-6.1
+KSFT_DIR	:= $(KSRC)/tools/testing/selftests
+TESTDIR		:= tools/testing/selftests/drivers/gpu/ivgpu
+KO		:= drivers/gpu/drm/ivgpu/ivgpu.ko
+INITRD		:= $(BUILD)/initramfs.cpio.gz
+JOBS		?= $(shell nproc)
+
+# Files taken from Debian's linux-source-6.1 at build time (never copied into
+# the repository): the kselftest harness and the kernel's style checkers.
+KSRC_FILES	:= tools/testing/selftests/lib.mk \
+		   tools/testing/selftests/kselftest_harness.h \
+		   tools/testing/selftests/kselftest.h \
+		   scripts/checkpatch.pl scripts/spelling.txt \
+		   scripts/const_structs.checkpatch scripts/kernel-doc
+
+DRIVER_SRCS	:= $(filter-out %.mod.c,$(wildcard drivers/gpu/drm/ivgpu/*.[ch])) \
+		   include/uapi/drm/ivgpu_drm.h
+HOST_SRCS	:= $(wildcard qemu/*.c qemu/tests/*.c) drivers/gpu/drm/ivgpu/ivgpu_regs.h
+TEST_SRCS	:= $(wildcard $(TESTDIR)/*.c $(TESTDIR)/*.h $(TESTDIR)/Makefile \
+		   $(TESTDIR)/settings $(TESTDIR)/config) include/uapi/drm/ivgpu_drm.h
+RIG_SRCS	:= qemu/mkinitramfs.sh qemu/guest-init.sh qemu/guest-kselftests.sh
+
+.PHONY: all deps demo check _demo _check module host tests tools initramfs shell \
+	lint check-host clean distclean
+
+all: module host tests tools initramfs
+
+deps:
+	@qemu/install-deps.sh
+
+# The two entry points: dependencies first, then a fresh make that sees them.
+demo check:
+	@qemu/install-deps.sh
+	@$(MAKE) --no-print-directory _$@
+
+_demo: all
+	@qemu/demo.sh
+
+_check: all
+	@qemu/check.sh
+
+module: $(KO)
+$(KO): $(DRIVER_SRCS) Kbuild drivers/gpu/drm/ivgpu/Kbuild
+	@test -n "$(KVER)" || { qemu/kver.sh; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) -j$(JOBS) modules
+
+host:
+	@$(MAKE) --no-print-directory -C qemu O=$(BUILD)/host
+
+check-host: host
+	@$(MAKE) --no-print-directory -C qemu O=$(BUILD)/host check
+
+$(KSRC)/.stamp: $(KSRC_TAR)
+	@mkdir -p $(BUILD)
+	tar -xf $(KSRC_TAR) -C $(BUILD) $(addprefix linux-source-6.1/,$(KSRC_FILES))
+	@touch $@
+
+tests: $(BUILD)/ksft/.stamp
+$(BUILD)/ksft/.stamp: $(KSRC)/.stamp $(TEST_SRCS)
+	@mkdir -p $(BUILD)/ksft
+	$(MAKE) --no-print-directory -C $(TESTDIR) KSFT_DIR=$(KSFT_DIR) OUTPUT=$(BUILD)/ksft
+	@cp $(TESTDIR)/settings $(TESTDIR)/config $(BUILD)/ksft/
+	@$(MAKE) --no-print-directory -s -C $(TESTDIR) KSFT_DIR=$(KSFT_DIR) \
+		OUTPUT=$(BUILD)/ksft list-progs > $(BUILD)/ksft/list
+	@touch $@
+
+tools:
+	@$(MAKE) --no-print-directory -C tools/ivgpu O=$(BUILD)/tools
+
+initramfs: $(INITRD)
+$(INITRD): $(KO) $(BUILD)/ksft/.stamp tools $(RIG_SRCS)
+	qemu/mkinitramfs.sh -k $(KVER) -m $(KO) -t $(BUILD)/ksft -b $(BUILD)/tools -o $@
+
+shell: all
+	qemu/ivgpu-vm $(if $(SMALL),--small-bar) --plain-ivshmem --shell
+
+lint: $(KSRC)/.stamp
+	perl $(KSRC)/scripts/checkpatch.pl --no-tree --strict --terse -f $(DRIVER_SRCS)
+	perl $(KSRC)/scripts/kernel-doc -none $(DRIVER_SRCS)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	-$(MAKE) -C $(TESTDIR) KSFT_DIR=$(KSFT_DIR) OUTPUT=$(BUILD)/ksft clean 2>/dev/null
+	rm -rf $(BUILD)/host $(BUILD)/ksft $(BUILD)/tools $(INITRD)
+
+distclean: clean
+	rm -rf $(BUILD)

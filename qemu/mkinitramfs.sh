@@ -1,0 +1,97 @@
+#!/bin/bash
+# Build the guest's initramfs: busybox-static, the modules ivgpu.ko needs from
+# the installed Debian kernel (resolved through modinfo and modules.dep, in load
+# order), ivgpu.ko itself, the statically linked test programs and the init
+# script.  The runner (qemu/ivgpu-vm) appends a small archive with the command
+# to run.
+#
+# usage: mkinitramfs.sh -k KVER -m ivgpu.ko -t TESTDIR -o OUT.cpio.gz
+#                       [-x extra_module]... [-b bindir]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+kver= ko= tests= out= bindir=
+extra=()
+while getopts "k:m:t:o:x:b:" opt; do
+	case $opt in
+	k) kver=$OPTARG ;;
+	m) ko=$OPTARG ;;
+	t) tests=$OPTARG ;;
+	o) out=$OPTARG ;;
+	x) extra+=("$OPTARG") ;;
+	b) bindir=$OPTARG ;;
+	*) echo "usage: $0 -k KVER -m ivgpu.ko -t TESTDIR -o OUT [-x MOD]... [-b BINDIR]" >&2
+	   exit 2 ;;
+	esac
+done
+[ -n "$kver" ] && [ -n "$ko" ] && [ -n "$tests" ] && [ -n "$out" ] || {
+	echo "mkinitramfs.sh: -k, -m, -t and -o are required" >&2; exit 2; }
+
+moddir=/lib/modules/$kver
+[ -f "$moddir/modules.dep" ] || { echo "mkinitramfs.sh: no $moddir/modules.dep" >&2; exit 1; }
+busybox=/bin/busybox	# from busybox-static: the guest has no libc
+[ -x "$busybox" ] || { echo "mkinitramfs.sh: busybox-static is not installed" >&2; exit 1; }
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/ivgpu-initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+
+# name -> path (relative to $moddir) for every module of the kernel; module
+# names use '_' where file names may use '-'.
+declare -A modpath
+while IFS=: read -r path _; do
+	name=${path##*/}
+	name=${name%%.ko*}
+	modpath[${name//-/_}]=$path
+done < "$moddir/modules.dep"
+
+# Depth-first over modinfo's "depends", so every module follows what it needs.
+declare -A seen
+order=()
+visit() { # $1: module name, $2: file
+	local name=${1//-/_} file=$2 dep deps
+	[ -n "${seen[$name]:-}" ] && return 0
+	seen[$name]=1
+	deps=$(modinfo -F depends "$file")
+	for dep in ${deps//,/ }; do
+		dep=${dep//-/_}
+		[ -n "${modpath[$dep]:-}" ] || {
+			echo "mkinitramfs.sh: $name needs $dep, not in $moddir" >&2; exit 1; }
+		visit "$dep" "$moddir/${modpath[$dep]}"
+	done
+	[ "$file" = "$ko" ] || order+=("${modpath[$name]}")
+}
+visit ivgpu "$ko"
+for m in "${extra[@]}"; do
+	m=${m//-/_}
+	[ -n "${modpath[$m]:-}" ] || { echo "mkinitramfs.sh: no module $m" >&2; exit 1; }
+	visit "$m" "$moddir/${modpath[$m]}"
+done
+
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc/ivgpu,ivgpu/tests,ivgpu/bin} \
+	"$root/lib/modules/$kver"
+cp "$busybox" "$root/bin/busybox"
+# busybox insmod takes plain .ko files: decompress whatever Debian compressed.
+: > "$root/etc/ivgpu/modules.order"
+for rel in "${order[@]}"; do
+	dest=/lib/modules/$kver/${rel%.ko*}.ko
+	mkdir -p "$root$(dirname "$dest")"
+	case $rel in
+	*.ko.xz) xz -dc "$moddir/$rel" > "$root$dest" ;;
+	*.ko.zst) zstd -qdc "$moddir/$rel" > "$root$dest" ;;
+	*.ko.gz) gzip -dc "$moddir/$rel" > "$root$dest" ;;
+	*) cp "$moddir/$rel" "$root$dest" ;;
+	esac
+	echo "$dest" >> "$root/etc/ivgpu/modules.order"
+done
+cp "$ko" "$root/ivgpu/ivgpu.ko"
+cp -r "$tests"/. "$root/ivgpu/tests/"
+[ -z "$bindir" ] || cp -r "$bindir"/. "$root/ivgpu/bin/"
+cp "$here/guest-init.sh" "$root/init"
+cp "$here/guest-kselftests.sh" "$root/ivgpu/run-kselftests"
+chmod +x "$root/init" "$root/ivgpu/run-kselftests"
+echo "$kver" > "$root/etc/ivgpu/kver"
+
+(cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) \
+	| gzip -1 > "$out.tmp"
+mv "$out.tmp" "$out"
+echo "initramfs: $out ($(du -h "$out" | cut -f1)), modules: ${order[*]:-none}"

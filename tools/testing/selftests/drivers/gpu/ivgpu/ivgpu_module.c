@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module lifetime: rmmod is refused while a file of the device is open,
+ * succeeds once none is, and unload/load cycles leave the kernel log clean
+ * and the device working.  Needs IVGPU_MODULE (the path of ivgpu.ko); it
+ * unloads the driver, so it runs after the other suites.
+ */
+#include <sys/stat.h>
+
+#include "ivgpu_test.h"
+#include "kselftest_harness.h"
+
+#define CYCLES 20
+
+static bool module_loaded(void)
+{
+	struct stat st;
+
+	return !stat("/sys/module/ivgpu", &st);
+}
+
+static int load_module(void)
+{
+	const char *path = getenv("IVGPU_MODULE");
+	int fd, ret;
+
+	if (!path)
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int unload_module(void)
+{
+	return syscall(SYS_delete_module, "ivgpu", O_NONBLOCK) ? -errno : 0;
+}
+
+FIXTURE(mod) {
+	unsigned long long kmsg_seq;
+};
+
+FIXTURE_SETUP(mod)
+{
+	if (!getenv("IVGPU_MODULE"))
+		SKIP(return, "IVGPU_MODULE not set: not started by qemu/ivgpu-vm");
+	if (!module_loaded())
+		ASSERT_EQ(0, load_module());
+	ASSERT_LE(0, ivgpu_kmsg_reports(~0ULL, &self->kmsg_seq));
+}
+
+FIXTURE_TEARDOWN(mod)
+{
+	if (!module_loaded())
+		load_module();
+}
+
+TEST_F(mod, rmmod_refused_while_open)
+{
+	int fd = ivgpu_wait_render(5000);
+	uint64_t v;
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EWOULDBLOCK, unload_module());
+	EXPECT_TRUE(module_loaded());
+	/* The open file still works. */
+	EXPECT_EQ(0, ivgpu_get_param(fd, IVGPU_PARAM_VRAM_SIZE, &v));
+	close(fd);
+	EXPECT_EQ(0, ivgpu_kmsg_reports(self->kmsg_seq, NULL));
+}
+
+TEST_F(mod, load_unload_cycles)
+{
+	uint64_t vram = 0, v = 0;
+	int i, fd;
+
+	ivgpu_expect("VRAM_SIZE", &vram);
+	for (i = 0; i < CYCLES; i++) {
+		ASSERT_EQ(0, unload_module()) TH_LOG("cycle %d", i);
+		ASSERT_FALSE(module_loaded());
+		ASSERT_GT(0, ivgpu_open_render());
+
+		ASSERT_EQ(0, load_module()) TH_LOG("cycle %d", i);
+		fd = ivgpu_wait_render(5000);
+		ASSERT_LE(0, fd) TH_LOG("cycle %d: no render node after load", i);
+		ASSERT_EQ(0, ivgpu_get_param(fd, IVGPU_PARAM_VRAM_SIZE, &v));
+		if (vram)
+			ASSERT_EQ(vram, v);
+		/* Each probe did its own interrupt round trip. */
+		ASSERT_EQ(0, ivgpu_get_param(fd, IVGPU_PARAM_PING_COUNT, &v));
+		ASSERT_LE(1ull, v);
+		close(fd);
+	}
+	EXPECT_EQ(0, ivgpu_kmsg_reports(self->kmsg_seq, NULL));
+}
+
+TEST_HARNESS_MAIN

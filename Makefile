@@ -3,6 +3,7 @@
 #   make demo     install what is missing, build, boot a VM and show the device
 #   make check    install what is missing, build, run every test
 #   make          build the module, the device model, the tests, the initramfs
+#   make bench    benchmarks in one VM boot; writes docs/perf.md (not a test)
 #   make shell    a shell in a VM with the device (large BAR; SMALL=1 for small)
 #   make lint     checkpatch --strict and sparse over the driver
 #
@@ -37,7 +38,7 @@ TEST_SRCS	:= $(wildcard $(TESTDIR)/*.c $(TESTDIR)/*.h $(TESTDIR)/Makefile \
 		   $(TESTDIR)/settings $(TESTDIR)/config) include/uapi/drm/ivgpu_drm.h
 RIG_SRCS	:= qemu/mkinitramfs.sh qemu/guest-init.sh qemu/guest-kselftests.sh
 
-.PHONY: all deps demo check _demo _check module host tests tools initramfs shell \
+.PHONY: all deps demo check bench _demo _check _bench module host tests tools initramfs shell \
 	lint check-host clean distclean
 
 all: module host tests tools initramfs
@@ -46,7 +47,7 @@ deps:
 	@qemu/install-deps.sh
 
 # The two entry points: dependencies first, then a fresh make that sees them.
-demo check:
+demo check bench:
 	@qemu/install-deps.sh
 	@$(MAKE) --no-print-directory _$@
 
@@ -55,6 +56,9 @@ _demo: all
 
 _check: all
 	@qemu/check.sh
+
+_bench: all
+	@qemu/bench.sh
 
 module: $(KO)
 $(KO): $(DRIVER_SRCS) Kbuild drivers/gpu/drm/ivgpu/Kbuild
@@ -86,7 +90,8 @@ tools:
 
 initramfs: $(INITRD)
 $(INITRD): $(KO) $(BUILD)/ksft/.stamp tools $(RIG_SRCS)
-	qemu/mkinitramfs.sh -k $(KVER) -m $(KO) -t $(BUILD)/ksft -b $(BUILD)/tools -o $@
+	qemu/mkinitramfs.sh -k $(KVER) -m $(KO) -t $(BUILD)/ksft -b $(BUILD)/tools \
+		-x bochs -x vgem -o $@
 
 shell: all
 	qemu/ivgpu-vm $(if $(SMALL),--small-bar) --plain-ivshmem --shell

@@ -45,8 +45,13 @@ while IFS=: read -r path _; do
 done < "$moddir/modules.dep"
 
 # Depth-first over modinfo's "depends", so every module follows what it needs.
+# Modules needed by ivgpu.ko go to "order" (loaded at boot); those only the
+# extra modules (-x: peers for benchmarks) need go to "extra_order", loaded
+# on request by /ivgpu/bin/load-extra-modules.
 declare -A seen
 order=()
+extra_order=()
+into=order
 visit() { # $1: module name, $2: file
 	local name=${1//-/_} file=$2 dep deps
 	[ -n "${seen[$name]:-}" ] && return 0
@@ -58,9 +63,13 @@ visit() { # $1: module name, $2: file
 			echo "mkinitramfs.sh: $name needs $dep, not in $moddir" >&2; exit 1; }
 		visit "$dep" "$moddir/${modpath[$dep]}"
 	done
-	[ "$file" = "$ko" ] || order+=("${modpath[$name]}")
+	if [ "$file" != "$ko" ]; then
+		local -n list=$into
+		list+=("${modpath[$name]}")
+	fi
 }
 visit ivgpu "$ko"
+into=extra_order
 for m in "${extra[@]}"; do
 	m=${m//-/_}
 	[ -n "${modpath[$m]:-}" ] || { echo "mkinitramfs.sh: no module $m" >&2; exit 1; }
@@ -72,8 +81,9 @@ mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc/ivgpu,ivgpu/tests,ivgpu/bin}
 cp "$busybox" "$root/bin/busybox"
 # busybox insmod takes plain .ko files: decompress whatever Debian compressed.
 : > "$root/etc/ivgpu/modules.order"
-for rel in "${order[@]}"; do
-	dest=/lib/modules/$kver/${rel%.ko*}.ko
+: > "$root/etc/ivgpu/extra-modules.order"
+install_module() { # $1: path relative to $moddir, $2: order file
+	local rel=$1 dest=/lib/modules/$kver/${1%.ko*}.ko
 	mkdir -p "$root$(dirname "$dest")"
 	case $rel in
 	*.ko.xz) xz -dc "$moddir/$rel" > "$root$dest" ;;
@@ -81,17 +91,26 @@ for rel in "${order[@]}"; do
 	*.ko.gz) gzip -dc "$moddir/$rel" > "$root$dest" ;;
 	*) cp "$moddir/$rel" "$root$dest" ;;
 	esac
-	echo "$dest" >> "$root/etc/ivgpu/modules.order"
+	echo "$dest" >> "$2"
+}
+for rel in "${order[@]}"; do
+	install_module "$rel" "$root/etc/ivgpu/modules.order"
+done
+for rel in "${extra_order[@]}"; do
+	install_module "$rel" "$root/etc/ivgpu/extra-modules.order"
 done
 cp "$ko" "$root/ivgpu/ivgpu.ko"
 cp -r "$tests"/. "$root/ivgpu/tests/"
 [ -z "$bindir" ] || cp -r "$bindir"/. "$root/ivgpu/bin/"
 cp "$here/guest-init.sh" "$root/init"
 cp "$here/guest-kselftests.sh" "$root/ivgpu/run-kselftests"
-chmod +x "$root/init" "$root/ivgpu/run-kselftests"
+printf '#!/bin/sh\n# Load the modules built in for benchmarks (bochs, vgem and what they need).\nwhile read -r m; do insmod "$m" || exit 1; done < /etc/ivgpu/extra-modules.order\n' \
+	> "$root/ivgpu/bin/load-extra-modules"
+chmod +x "$root/init" "$root/ivgpu/run-kselftests" "$root/ivgpu/bin/load-extra-modules"
 echo "$kver" > "$root/etc/ivgpu/kver"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) \
 	| gzip -1 > "$out.tmp"
 mv "$out.tmp" "$out"
-echo "initramfs: $out ($(du -h "$out" | cut -f1)), modules: ${order[*]:-none}"
+echo "initramfs: $out ($(du -h "$out" | cut -f1)), modules: ${order[*]:-none};" \
+	"on request: ${extra_order[*]:-none}"

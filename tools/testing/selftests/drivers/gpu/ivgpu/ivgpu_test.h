@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,5 +201,508 @@ static inline int ivgpu_kmsg_reports(unsigned long long since_seq,
 	close(fd);
 	return hits;
 }
+
+
+/* ---- buffer objects, mappings and debugfs counters ---- */
+
+#define IVGPU_PAGE		4096ull
+#define IVGPU_KIB		1024ull
+#define IVGPU_MIB		(1024ull * 1024)
+#define IVGPU_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* ioctl(); 0 or -errno, retrying on EINTR/EAGAIN as drmIoctl() does. */
+static inline int ivgpu_ioctl(int fd, unsigned long req, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, req, arg);
+	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
+	return ret ? -errno : 0;
+}
+
+/* GET_PARAM that returns the value, or ~0 when the ioctl fails. */
+static inline uint64_t ivgpu_param(int fd, uint32_t param)
+{
+	uint64_t v = 0;
+
+	return ivgpu_get_param(fd, param, &v) ? ~0ull : v;
+}
+
+static inline uint64_t ivgpu_vram_used(int fd)
+{
+	return ivgpu_param(fd, IVGPU_PARAM_VRAM_USED);
+}
+
+static inline bool ivgpu_small_bar(int fd)
+{
+	return ivgpu_param(fd, IVGPU_PARAM_BAR_CONFIG) == IVGPU_BAR_SMALL;
+}
+
+#define IVGPU_SMALL_BAR_REASON \
+	"small BAR: CPU access to VRAM is not implemented yet (banked windows are a later issue)"
+
+/* In a TEST_F body whose fixture has a bool small_bar: skip on a small BAR. */
+#define IVGPU_NEED_CPU_ACCESS() do { \
+	if (self->small_bar) \
+		SKIP(return, IVGPU_SMALL_BAR_REASON); \
+} while (0)
+
+/*
+ * Wait up to @ms for VRAM_USED (read through @fd) to equal @want; returns the
+ * last value read.  Freeing is synchronous today, the wait only tolerates a
+ * driver that frees from a worker.
+ */
+static inline uint64_t ivgpu_wait_vram_used(int fd, uint64_t want, int ms)
+{
+	uint64_t v;
+	int waited;
+
+	for (waited = 0; ; waited += 10) {
+		v = ivgpu_vram_used(fd);
+		if (v == want || waited >= ms)
+			return v;
+		usleep(10000);
+	}
+}
+
+/* GEM_CREATE; 0 or -errno.  @size may be NULL; it gets the object's size. */
+static inline int ivgpu_bo_create_full(int fd, uint64_t size, uint64_t alignment,
+				       uint32_t kind, uint32_t flags,
+				       uint32_t *handle, uint64_t *out_size)
+{
+	struct drm_ivgpu_gem_create c = {
+		.size = size, .alignment = alignment, .kind = kind, .flags = flags,
+	};
+	int ret = ivgpu_ioctl(fd, DRM_IOCTL_IVGPU_GEM_CREATE, &c);
+
+	if (!ret) {
+		*handle = c.handle;
+		if (out_size)
+			*out_size = c.size;
+	}
+	return ret;
+}
+
+static inline int ivgpu_bo_create(int fd, uint64_t size, uint32_t flags, uint32_t *handle)
+{
+	return ivgpu_bo_create_full(fd, size, 0, IVGPU_BO_GENERIC, flags, handle, NULL);
+}
+
+static inline int ivgpu_bo_info(int fd, uint32_t handle, struct drm_ivgpu_gem_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->handle = handle;
+	return ivgpu_ioctl(fd, DRM_IOCTL_IVGPU_GEM_INFO, info);
+}
+
+static inline uint32_t ivgpu_bo_num_blocks(int fd, uint32_t handle)
+{
+	struct drm_ivgpu_gem_info info;
+
+	return ivgpu_bo_info(fd, handle, &info) ? 0 : info.num_blocks;
+}
+
+static inline uint64_t ivgpu_bo_id(int fd, uint32_t handle)
+{
+	struct drm_ivgpu_gem_info info;
+
+	return ivgpu_bo_info(fd, handle, &info) ? ~0ull : info.id;
+}
+
+static inline int ivgpu_gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close gc = { .handle = handle };
+
+	return ivgpu_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
+}
+
+static inline int ivgpu_mmap_offset(int fd, uint32_t handle, uint64_t *offset)
+{
+	struct drm_ivgpu_gem_mmap_offset mo = { .handle = handle };
+	int ret = ivgpu_ioctl(fd, DRM_IOCTL_IVGPU_GEM_MMAP_OFFSET, &mo);
+
+	if (!ret)
+		*offset = mo.offset;
+	return ret;
+}
+
+/*
+ * mmap() @size bytes of the object from byte @offset (page-aligned) with
+ * @prot and MAP_SHARED; MAP_FAILED with errno set on failure.
+ */
+static inline void *ivgpu_bo_mmap_range(int fd, uint32_t handle, uint64_t offset,
+					uint64_t size, int prot)
+{
+	uint64_t fake;
+	int ret = ivgpu_mmap_offset(fd, handle, &fake);
+
+	if (ret) {
+		errno = -ret;
+		return MAP_FAILED;
+	}
+	return mmap(NULL, size, prot, MAP_SHARED, fd, fake + offset);
+}
+
+static inline void *ivgpu_bo_mmap(int fd, uint32_t handle, uint64_t size)
+{
+	return ivgpu_bo_mmap_range(fd, handle, 0, size, PROT_READ | PROT_WRITE);
+}
+
+static inline int ivgpu_bo_rw(int fd, unsigned long req, uint32_t handle,
+			      uint64_t offset, void *data, uint64_t size)
+{
+	struct drm_ivgpu_gem_rw rw = {
+		.handle = handle, .offset = offset, .size = size,
+		.data_ptr = (uintptr_t)data,
+	};
+
+	return ivgpu_ioctl(fd, req, &rw);
+}
+
+static inline int ivgpu_bo_pread(int fd, uint32_t handle, uint64_t offset,
+				 void *data, uint64_t size)
+{
+	return ivgpu_bo_rw(fd, DRM_IOCTL_IVGPU_GEM_PREAD, handle, offset, data, size);
+}
+
+static inline int ivgpu_bo_pwrite(int fd, uint32_t handle, uint64_t offset,
+				  const void *data, uint64_t size)
+{
+	return ivgpu_bo_rw(fd, DRM_IOCTL_IVGPU_GEM_PWRITE, handle, offset,
+			   (void *)data, size);
+}
+
+static inline int ivgpu_bo_revoke(int fd, uint32_t handle, uint64_t offset, uint64_t size)
+{
+	struct drm_ivgpu_gem_revoke r = { .handle = handle, .offset = offset, .size = size };
+
+	return ivgpu_ioctl(fd, DRM_IOCTL_IVGPU_GEM_REVOKE, &r);
+}
+
+/* GEM_MOVE; 0 or -errno.  @num_blocks may be NULL. */
+static inline int ivgpu_bo_move(int fd, uint32_t handle, uint32_t flags, uint32_t *num_blocks)
+{
+	struct drm_ivgpu_gem_move m = { .handle = handle, .flags = flags };
+	int ret = ivgpu_ioctl(fd, DRM_IOCTL_IVGPU_GEM_MOVE, &m);
+
+	if (!ret && num_blocks)
+		*num_blocks = m.num_blocks;
+	return ret;
+}
+
+/* GEM_MAP of [offset, offset + size) into the kernel; 0 or -errno. */
+static inline int ivgpu_kmap(int fd, uint32_t handle, uint64_t offset, uint64_t size,
+			     uint32_t *map_id, uint32_t *out_flags)
+{
+	struct drm_ivgpu_gem_map m = {
+		.handle = handle, .flags = IVGPU_MAP_KERNEL, .offset = offset, .size = size,
+	};
+	int ret = ivgpu_ioctl(fd, DRM_IOCTL_IVGPU_GEM_MAP, &m);
+
+	if (!ret) {
+		*map_id = m.map_id;
+		if (out_flags)
+			*out_flags = m.out_flags;
+	}
+	return ret;
+}
+
+static inline int ivgpu_kunmap(int fd, uint32_t map_id)
+{
+	struct drm_ivgpu_gem_unmap u = { .map_id = map_id };
+
+	return ivgpu_ioctl(fd, DRM_IOCTL_IVGPU_GEM_UNMAP, &u);
+}
+
+/* ---- debugfs ---- */
+
+/* Path of debugfs file @name of the ivgpu device, into @path; 0 or -errno. */
+static inline int ivgpu_debugfs_path(const char *name, char *path, size_t len)
+{
+	char dir[512];
+	int ret = ivgpu_debugfs_dir(dir, sizeof(dir));
+
+	if (ret)
+		return ret;
+	snprintf(path, len, "%s/%s", dir, name);
+	return 0;
+}
+
+/*
+ * Read counter @counter from debugfs file @file ("name value" lines, decimal)
+ * into @value; 0, -ENOENT when the file or the counter is missing, or -errno.
+ */
+static inline int ivgpu_debugfs_counter(const char *file, const char *counter,
+					uint64_t *value)
+{
+	char path[600], buf[8192], *line, *save = NULL;
+	size_t clen = strlen(counter);
+	ssize_t n;
+	int ret = ivgpu_debugfs_path(file, path, sizeof(path));
+
+	if (ret)
+		return ret;
+	n = ivgpu_read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *end;
+
+		if (strncmp(line, counter, clen) || (line[clen] != ' ' && line[clen] != '\t'))
+			continue;
+		errno = 0;
+		*value = strtoull(line + clen, &end, 10);
+		if (errno || end == line + clen)
+			return -EINVAL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The counter's value, or ~0 when it cannot be read (so comparisons fail). */
+static inline uint64_t ivgpu_counter(const char *file, const char *counter)
+{
+	uint64_t v = 0;
+
+	return ivgpu_debugfs_counter(file, counter, &v) ? ~0ull : v;
+}
+
+/* One line of debugfs ivgpu_objects. */
+struct ivgpu_obj_line {
+	uint64_t id, size;
+	uint32_t kind, flags, num_blocks;
+};
+
+/*
+ * Parse debugfs ivgpu_objects ("id size kind flags num_blocks" per object,
+ * other lines ignored).  Returns the number of objects (filling at most @max
+ * of @objs, which may be NULL) or -errno.
+ */
+static inline int ivgpu_debugfs_objects(struct ivgpu_obj_line *objs, int max)
+{
+	char path[600], *line, *save = NULL;
+	size_t len = 1 << 20;
+	char *buf = malloc(len);
+	int count = 0;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	n = ivgpu_debugfs_path("ivgpu_objects", path, sizeof(path));
+	if (!n)
+		n = ivgpu_read_file(path, buf, len);
+	if (n < 0) {
+		free(buf);
+		return n;
+	}
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long id, size;
+		unsigned int kind, flags, nb;
+		char extra;
+
+		if (sscanf(line, "%llu %llu %u %u %u %c", &id, &size, &kind, &flags, &nb,
+			   &extra) != 5)
+			continue;
+		if (objs && count < max)
+			objs[count] = (struct ivgpu_obj_line){ id, size, kind, flags, nb };
+		count++;
+	}
+	free(buf);
+	return count;
+}
+
+static inline int ivgpu_object_count(void)
+{
+	return ivgpu_debugfs_objects(NULL, 0);
+}
+
+/* Find object @id in debugfs ivgpu_objects; 0, -ENOENT or -errno. */
+static inline int ivgpu_debugfs_object(uint64_t id, struct ivgpu_obj_line *out)
+{
+	static struct ivgpu_obj_line objs[4096];
+	int i, n = ivgpu_debugfs_objects(objs, IVGPU_ARRAY_SIZE(objs));
+
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && i < (int)IVGPU_ARRAY_SIZE(objs); i++) {
+		if (objs[i].id == id) {
+			*out = objs[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * Dump @size bytes (at most 64 KiB) of object @id from @offset through
+ * debugfs ivgpu_bo_dump into @out.  Returns the number of bytes parsed or
+ * -errno (the errno of the write or of the read).
+ */
+static inline ssize_t ivgpu_debugfs_dump(uint64_t id, uint64_t offset, uint64_t size,
+					 uint8_t *out)
+{
+	char path[600], req[128], *line, *save = NULL;
+	size_t len = 64 * 1024 * 4 + 8192;
+	char *buf;
+	ssize_t n, got = 0;
+	int fd, ret = ivgpu_debugfs_path("ivgpu_bo_dump", path, sizeof(path));
+
+	if (ret)
+		return ret;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(req, sizeof(req), "%llu %llu %llu\n", (unsigned long long)id,
+		 (unsigned long long)offset, (unsigned long long)size);
+	n = write(fd, req, strlen(req));
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	n = ivgpu_read_file(path, buf, len);
+	if (n < 0) {
+		free(buf);
+		return n;
+	}
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long addr;
+		char *p = line, *end;
+		int i;
+
+		if (sscanf(line, "%llx: ", &addr) != 1 || !strchr(line, ':'))
+			continue;
+		p = strchr(line, ':') + 1;
+		for (i = 0; i < 16 && (size_t)got < size; i++) {
+			unsigned long b = strtoul(p, &end, 16);
+
+			if (end == p)
+				break;
+			out[got++] = b;
+			p = end;
+		}
+	}
+	free(buf);
+	return got;
+}
+
+/* ---- data patterns ---- */
+
+/* A 64-bit value that depends on @seed and @index: catches misplaced data. */
+static inline uint64_t ivgpu_pattern(uint64_t seed, uint64_t index)
+{
+	uint64_t x = (seed + 1) * 0x9e3779b97f4a7c15ull ^ (index * 0xbf58476d1ce4e5b9ull);
+
+	x ^= x >> 31;
+	return x | 1;	/* never zero */
+}
+
+static inline void ivgpu_fill(volatile void *p, uint64_t bytes, uint64_t seed)
+{
+	volatile uint64_t *w = p;
+	uint64_t i;
+
+	for (i = 0; i < bytes / 8; i++)
+		w[i] = ivgpu_pattern(seed, i);
+}
+
+/* Index of the first 64-bit word that differs from the pattern, or -1. */
+static inline int64_t ivgpu_check(const volatile void *p, uint64_t bytes, uint64_t seed)
+{
+	const volatile uint64_t *w = p;
+	uint64_t i;
+
+	for (i = 0; i < bytes / 8; i++)
+		if (w[i] != ivgpu_pattern(seed, i))
+			return i;
+	return -1;
+}
+
+/* Index of the first non-zero 64-bit word, or -1. */
+static inline int64_t ivgpu_check_zero(const volatile void *p, uint64_t bytes)
+{
+	const volatile uint64_t *w = p;
+	uint64_t i;
+
+	for (i = 0; i < bytes / 8; i++)
+		if (w[i])
+			return i;
+	return -1;
+}
+
+/*
+ * Run @fn(@arg) in a child process that gets SIGALRM after @secs seconds;
+ * wait for it at most @secs + 5 seconds.  Returns the child's exit status
+ * (0 for success), 128 + signal if it was killed, or -ETIMEDOUT when it did
+ * not end in time (it is left behind: it is stuck in the kernel).
+ */
+static inline int ivgpu_run_bounded(int (*fn)(void *), void *arg, int secs)
+{
+	int status, waited;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		alarm(secs);
+		_exit(fn(arg));
+	}
+	for (waited = 0; waited < (secs + 5) * 100; waited++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (r < 0)
+			return -errno;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * The fixture most programs share: a render-node file, the configuration, and
+ * what the heap and the kernel log looked like before the test.  The teardown
+ * closes the file and checks that VRAM_USED and the object count are back to
+ * where they were and that the kernel log has no report; a test that closes
+ * self->fd itself sets it to -1.  Use inside FIXTURE(), _SETUP and _TEARDOWN.
+ */
+#define IVGPU_FIXTURE_FIELDS \
+	int fd; \
+	bool small_bar; \
+	uint64_t vram; \
+	uint64_t used0; \
+	int objects0; \
+	unsigned long long kmsg_seq
+
+#define IVGPU_FIXTURE_SETUP() do { \
+	self->fd = ivgpu_open_render(); \
+	ASSERT_LE(0, self->fd) TH_LOG("no ivgpu render node: %s", strerror(errno)); \
+	ASSERT_LE(0, ivgpu_kmsg_reports(~0ULL, &self->kmsg_seq)); \
+	ASSERT_EQ(0, ivgpu_get_param(self->fd, IVGPU_PARAM_VRAM_SIZE, &self->vram)); \
+	self->small_bar = ivgpu_small_bar(self->fd); \
+	self->used0 = ivgpu_vram_used(self->fd); \
+	ASSERT_NE(~0ull, self->used0) TH_LOG("GET_PARAM VRAM_USED failed"); \
+	self->objects0 = ivgpu_object_count(); \
+	ASSERT_LE(0, self->objects0) TH_LOG("debugfs ivgpu_objects unreadable"); \
+} while (0)
+
+#define IVGPU_FIXTURE_TEARDOWN() do { \
+	int __fd2; \
+	if (self->fd >= 0) \
+		close(self->fd); \
+	self->fd = -1; \
+	__fd2 = ivgpu_open_render(); \
+	if (__fd2 >= 0) { \
+		EXPECT_EQ(self->used0, ivgpu_wait_vram_used(__fd2, self->used0, 2000)) \
+			TH_LOG("VRAM_USED not back to its value before the test"); \
+		close(__fd2); \
+	} \
+	EXPECT_EQ(self->objects0, ivgpu_object_count()) \
+		TH_LOG("debugfs ivgpu_objects count not back to its value before the test"); \
+	EXPECT_EQ(0, ivgpu_kmsg_reports(self->kmsg_seq, NULL)); \
+} while (0)
 
 #endif /* IVGPU_TEST_H */

@@ -29,40 +29,6 @@ FIXTURE_TEARDOWN(heap)
 	IVGPU_FIXTURE_TEARDOWN();
 }
 
-/*
- * Fill VRAM with objects of @chunk bytes until -ENOSPC, then with halves of
- * it down to a page, so that nothing is left.  Appends the handles to
- * self->h; returns how many objects of exactly @chunk were made, or -errno
- * for an error other than -ENOSPC.
- */
-static int fill_heap(int fd, uint64_t chunk, uint32_t *h, int *n, int max)
-{
-	int first = -1, ret;
-	uint64_t size;
-
-	for (size = chunk; size >= IVGPU_PAGE; size /= 2) {
-		while (*n < max) {
-			ret = ivgpu_bo_create(fd, size, 0, &h[*n]);
-			if (ret == -ENOSPC)
-				break;
-			if (ret)
-				return ret;
-			(*n)++;
-		}
-		if (first < 0)
-			first = *n;
-		if (*n >= max)
-			return -E2BIG;
-	}
-	return first;
-}
-
-static void close_all(int fd, uint32_t *h, int *n)
-{
-	while (*n > 0)
-		ivgpu_gem_close(fd, h[--(*n)]);
-}
-
 TEST_F(heap, create_info_close_each_kind)
 {
 	static const uint32_t kinds[] = { IVGPU_BO_GENERIC, IVGPU_BO_FRAMEBUFFER, IVGPU_BO_CMDBUF };
@@ -184,7 +150,7 @@ TEST_F_TIMEOUT(heap, scattered_after_fragmentation, 90)
 	int i, n1, freed = 0;
 	struct drm_ivgpu_gem_info info;
 
-	n1 = fill_heap(self->fd, IVGPU_MIB, self->h, &self->n, MAX_OBJS);
+	n1 = ivgpu_fill_heap(self->fd, IVGPU_MIB, self->h, &self->n, MAX_OBJS);
 	ASSERT_LE(8, n1) TH_LOG("only %d objects of 1 MiB fit", n1);
 	EXPECT_EQ(0ull, ivgpu_param(self->fd, IVGPU_PARAM_VRAM_LARGEST_FREE));
 	EXPECT_EQ(-ENOSPC, ivgpu_bo_create(self->fd, IVGPU_PAGE, 0, &h2));
@@ -270,7 +236,7 @@ TEST_F(heap, alignment_limits_placement)
 		EXPECT_EQ(0, ivgpu_bo_create(self->fd, IVGPU_PAGE, 0, &extra));
 		EXPECT_EQ(0, ivgpu_gem_close(self->fd, extra));
 		self->n = n;
-		close_all(self->fd, self->h, &self->n);
+		ivgpu_close_all(self->fd, self->h, &self->n);
 		EXPECT_EQ(self->used0, ivgpu_vram_used(self->fd));
 	}
 }
@@ -418,13 +384,13 @@ TEST_F_TIMEOUT(heap, exhaustion_and_recovery, 90)
 		EXPECT_EQ(used, ivgpu_vram_used(self->fd));
 		EXPECT_EQ(self->objects0 + self->n, ivgpu_object_count());
 
-		ret = fill_heap(self->fd, chunk / 2, self->h, &self->n, MAX_OBJS);
+		ret = ivgpu_fill_heap(self->fd, chunk / 2, self->h, &self->n, MAX_OBJS);
 		ASSERT_LE(0, ret);
 		EXPECT_EQ(self->vram, ivgpu_vram_used(self->fd));
 		EXPECT_EQ(0ull, ivgpu_param(self->fd, IVGPU_PARAM_VRAM_LARGEST_FREE));
 		EXPECT_EQ(-ENOSPC, ivgpu_bo_create(self->fd, 1, 0, &h));
 
-		close_all(self->fd, self->h, &self->n);
+		ivgpu_close_all(self->fd, self->h, &self->n);
 		EXPECT_EQ(self->used0, ivgpu_vram_used(self->fd));
 		EXPECT_EQ(self->objects0, ivgpu_object_count());
 		/* The allocation that failed succeeds again. */
@@ -709,9 +675,9 @@ TEST_F_TIMEOUT(heap, create_close_churn, 60)
 			self->h[self->n++] = h;
 		}
 		if (self->n == 128)
-			close_all(self->fd, self->h, &self->n);
+			ivgpu_close_all(self->fd, self->h, &self->n);
 	}
-	close_all(self->fd, self->h, &self->n);
+	ivgpu_close_all(self->fd, self->h, &self->n);
 	EXPECT_EQ(self->used0, ivgpu_vram_used(self->fd));
 }
 

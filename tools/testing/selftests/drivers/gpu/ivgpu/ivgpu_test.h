@@ -415,6 +415,71 @@ static inline int ivgpu_kunmap(int fd, uint32_t map_id)
 	return ivgpu_ioctl(fd, DRM_IOCTL_IVGPU_GEM_UNMAP, &u);
 }
 
+/*
+ * Fill VRAM with objects of @chunk bytes until -ENOSPC, then with halves of
+ * it down to a page, so that nothing is left.  Appends the handles to @h
+ * (*@n of them, at most @max); returns how many objects of exactly @chunk
+ * were made, or -errno for an error other than -ENOSPC (-E2BIG when @max is
+ * too small).
+ */
+static inline int ivgpu_fill_heap(int fd, uint64_t chunk, uint32_t *h, int *n, int max)
+{
+	int first = -1, ret;
+	uint64_t size;
+
+	for (size = chunk; size >= IVGPU_PAGE; size /= 2) {
+		while (*n < max) {
+			ret = ivgpu_bo_create(fd, size, 0, &h[*n]);
+			if (ret == -ENOSPC)
+				break;
+			if (ret)
+				return ret;
+			(*n)++;
+		}
+		if (first < 0)
+			first = *n;
+		if (*n >= max)
+			return -E2BIG;
+	}
+	return first;
+}
+
+static inline void ivgpu_close_all(int fd, uint32_t *h, int *n)
+{
+	while (*n > 0)
+		ivgpu_gem_close(fd, h[--(*n)]);
+}
+
+/*
+ * Create a scattered object of @size bytes made of several blocks: fill VRAM
+ * with 1 MiB objects, free every other one, create the object in the holes,
+ * and free the rest.  0 or -errno; the caller checks num_blocks.
+ */
+static inline int ivgpu_create_scattered(int fd, uint64_t size, uint32_t *handle)
+{
+	int max = 4096, n = 0, n1, i, ret;
+	uint32_t *h = calloc(max, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	n1 = ivgpu_fill_heap(fd, IVGPU_MIB, h, &n, max);
+	if (n1 < 0) {
+		ret = n1;
+		goto out;
+	}
+	for (i = 0; i < n1; i += 2) {
+		ivgpu_gem_close(fd, h[i]);
+		h[i] = 0;
+	}
+	ret = ivgpu_bo_create(fd, size, 0, handle);
+out:
+	for (i = 0; i < n; i++)
+		if (h[i])
+			ivgpu_gem_close(fd, h[i]);
+	free(h);
+	return ret;
+}
+
 /* ---- debugfs ---- */
 
 /* Path of debugfs file @name of the ivgpu device, into @path; 0 or -errno. */
@@ -466,6 +531,45 @@ static inline uint64_t ivgpu_counter(const char *file, const char *counter)
 	uint64_t v = 0;
 
 	return ivgpu_debugfs_counter(file, counter, &v) ? ~0ull : v;
+}
+
+/* Debugfs ivgpu_mm, all at once (each ~0 when unreadable). */
+struct ivgpu_mm_stats {
+	uint64_t faults, pages_inserted, zaps, pages_zapped, revokes, moves, bytes_moved;
+};
+
+static inline struct ivgpu_mm_stats ivgpu_mm_stats(void)
+{
+	static const char *const names[] = {
+		"faults", "pages_inserted", "zaps", "pages_zapped", "revokes", "moves",
+		"bytes_moved",
+	};
+	struct ivgpu_mm_stats st;
+	uint64_t *v = &st.faults;
+	unsigned int i;
+
+	for (i = 0; i < IVGPU_ARRAY_SIZE(names); i++)
+		v[i] = ivgpu_counter("ivgpu_mm", names[i]);
+	return st;
+}
+
+/* Debugfs ivgpu_kmap, all at once (each ~0 when unreadable). */
+struct ivgpu_kmap_stats {
+	uint64_t hits, misses, live, in_use, bytes_mapped, released;
+};
+
+static inline struct ivgpu_kmap_stats ivgpu_kmap_stats(void)
+{
+	static const char *const names[] = {
+		"hits", "misses", "live", "in_use", "bytes_mapped", "released",
+	};
+	struct ivgpu_kmap_stats st;
+	uint64_t *v = &st.hits;
+	unsigned int i;
+
+	for (i = 0; i < IVGPU_ARRAY_SIZE(names); i++)
+		v[i] = ivgpu_counter("ivgpu_kmap", names[i]);
+	return st;
 }
 
 /* One line of debugfs ivgpu_objects. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Module lifetime: rmmod is refused while a file of the device is open,
- * succeeds once none is, and unload/load cycles leave the kernel log clean
- * and the device working.  Needs IVGPU_MODULE (the path of ivgpu.ko); it
+ * Module lifetime: rmmod is refused while a file of the device is open or a
+ * mapping of an object exists (even after GEM_CLOSE and close()), succeeds
+ * once none is, never reports leaked VRAM, and unload/load cycles leave the
+ * kernel log clean and the device working.  Needs IVGPU_MODULE (the path of ivgpu.ko); it
  * unloads the driver, so it runs after the other suites.
  */
 #include <sys/stat.h>
@@ -47,8 +48,9 @@ FIXTURE_SETUP(mod)
 {
 	if (!getenv("IVGPU_MODULE"))
 		SKIP(return, "IVGPU_MODULE not set: not started by qemu/ivgpu-vm");
-	if (!module_loaded())
+	if (!module_loaded()) {
 		ASSERT_EQ(0, load_module());
+	}
 	ASSERT_LE(0, ivgpu_kmsg_reports(~0ULL, &self->kmsg_seq));
 }
 
@@ -72,6 +74,63 @@ TEST_F(mod, rmmod_refused_while_open)
 	EXPECT_EQ(0, ivgpu_kmsg_reports(self->kmsg_seq, NULL));
 }
 
+/* A mapping keeps the module: after GEM_CLOSE and close(fd), until munmap. */
+TEST_F(mod, rmmod_refused_while_mapped)
+{
+	uint64_t size = 16 * IVGPU_PAGE;
+	int fd = ivgpu_wait_render(5000);
+	uint32_t h;
+	uint8_t *p;
+
+	ASSERT_LE(0, fd);
+	if (ivgpu_small_bar(fd)) {
+		close(fd);
+		SKIP(return, IVGPU_SMALL_BAR_REASON);
+	}
+	ASSERT_EQ(0, ivgpu_bo_create(fd, size, 0, &h));
+	p = ivgpu_bo_mmap(fd, h, size);
+	ASSERT_NE(MAP_FAILED, p);
+	ivgpu_fill(p, size, 3);
+	ASSERT_EQ(0, ivgpu_gem_close(fd, h));
+	close(fd);
+	EXPECT_EQ(-EWOULDBLOCK, unload_module());
+	EXPECT_TRUE(module_loaded());
+	/* The mapping still works, pages touched before and not. */
+	EXPECT_EQ(-1, ivgpu_check(p, size, 3));
+	EXPECT_EQ(0, munmap(p, size));
+	EXPECT_EQ(0, unload_module());
+	EXPECT_FALSE(module_loaded());
+	EXPECT_EQ(0, ivgpu_kmsg_reports(self->kmsg_seq, NULL));
+	ASSERT_EQ(0, load_module());
+}
+
+/* Objects, mappings and kernel mappings left to close(): rmmod finds no leak. */
+TEST_F(mod, rmmod_after_open_objects_no_leak)
+{
+	int fd = ivgpu_wait_render(5000), i;
+	uint64_t v = ~0ull;
+	uint32_t h, id;
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, ivgpu_bo_create_full(fd, (i + 1) * 64 * IVGPU_KIB, 0, i % 3,
+						  i & 1 ? IVGPU_BO_CONTIGUOUS : 0, &h, NULL));
+		if (!ivgpu_small_bar(fd)) {
+			ASSERT_EQ(0, ivgpu_kmap(fd, h, 0, 0, &id, NULL));
+		}
+	}
+	close(fd);
+	EXPECT_EQ(0, unload_module());
+	EXPECT_FALSE(module_loaded());
+	EXPECT_EQ(0, ivgpu_kmsg_reports(self->kmsg_seq, NULL));
+	ASSERT_EQ(0, load_module());
+	fd = ivgpu_wait_render(5000);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, ivgpu_get_param(fd, IVGPU_PARAM_VRAM_USED, &v));
+	EXPECT_EQ(0ull, v);
+	close(fd);
+}
+
 TEST_F(mod, load_unload_cycles)
 {
 	uint64_t vram = 0, v = 0;
@@ -87,8 +146,9 @@ TEST_F(mod, load_unload_cycles)
 		fd = ivgpu_wait_render(5000);
 		ASSERT_LE(0, fd) TH_LOG("cycle %d: no render node after load", i);
 		ASSERT_EQ(0, ivgpu_get_param(fd, IVGPU_PARAM_VRAM_SIZE, &v));
-		if (vram)
+		if (vram) {
 			ASSERT_EQ(vram, v);
+		}
 		/* Each probe did its own interrupt round trip. */
 		ASSERT_EQ(0, ivgpu_get_param(fd, IVGPU_PARAM_PING_COUNT, &v));
 		ASSERT_LE(1ull, v);

@@ -621,6 +621,36 @@ TEST_F(mm, mapping_outlives_close)
 	close(fd2);
 }
 
+/*
+ * A forced write (ptrace, /proc/PID/mem) never goes through a shared mapping
+ * without PROT_WRITE: the kernel refuses it for every other shared mapping
+ * (check_vma_flags(), generic_access_phys()), and vm_ops->access must too.
+ * Reads work.
+ */
+TEST_F(mm, proc_mem_write_to_readonly_mapping_refused)
+{
+	uint64_t v = 0, w = 0x7777;
+	volatile uint64_t *ro;
+	int memfd;
+	uint32_t h;
+
+	IVGPU_NEED_CPU_ACCESS();
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd, 2 * PAGE, 0, &h));
+	ASSERT_EQ(0, ivgpu_bo_pwrite(self->fd, h, 8, &(uint64_t){ 0x1111 }, 8));
+	ro = ivgpu_bo_mmap_range(self->fd, h, 0, 2 * PAGE, PROT_READ);
+	ASSERT_NE(MAP_FAILED, ro);
+	memfd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	EXPECT_EQ(8, pread(memfd, &v, 8, (uintptr_t)ro + 8));
+	EXPECT_EQ(0x1111ull, v);
+	EXPECT_EQ(-1, pwrite(memfd, &w, 8, (uintptr_t)ro + 8));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(0x1111ull, ro[1]);
+	close(memfd);
+	EXPECT_EQ(0, munmap((void *)ro, 2 * PAGE));
+	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
+}
+
 /* Many mappings of one object; each munmap drops one reference. */
 TEST_F(mm, many_mappings)
 {

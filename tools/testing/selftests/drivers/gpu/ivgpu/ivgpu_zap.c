@@ -436,4 +436,45 @@ TEST_F(zap, move_bad_arguments)
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
 }
 
+/*
+ * A move keeps the object's placement: a frame buffer stays one block, and
+ * an aligned object stays aligned, so with every aligned slot of VRAM taken
+ * there is nowhere to move it.
+ */
+TEST_F(zap, move_keeps_placement)
+{
+	uint64_t align = self->vram / 4;
+	uint32_t fb, h[4], nb = 0;
+	int n = 0, ret = 0;
+
+	IVGPU_NEED_CPU_ACCESS();
+	ASSERT_EQ(0, ivgpu_bo_create_full(self->fd, 3 * IVGPU_MIB, 0, IVGPU_BO_FRAMEBUFFER, 0,
+					  &fb, NULL));
+	ASSERT_EQ(0, ivgpu_bo_move(self->fd, fb, 0, &nb));
+	EXPECT_EQ(1u, nb);
+	EXPECT_EQ(1u, ivgpu_bo_num_blocks(self->fd, fb));
+	EXPECT_EQ(0, ivgpu_gem_close(self->fd, fb));
+
+	/* Take every slot of alignment VRAM/4 with a one-page object. */
+	while (n < 4) {
+		ret = ivgpu_bo_create_full(self->fd, IVGPU_PAGE, align, IVGPU_BO_GENERIC, 0, &h[n],
+					   NULL);
+		if (ret)
+			break;
+		n++;
+	}
+	if (n == 4) {
+		EXPECT_EQ(-ENOSPC, ivgpu_bo_move(self->fd, h[0], 0, NULL));
+		EXPECT_EQ(-ENOSPC, ivgpu_bo_move(self->fd, h[3], IVGPU_MOVE_CONTIGUOUS, NULL));
+		/* Free a slot: now there is one place to go. */
+		EXPECT_EQ(0, ivgpu_gem_close(self->fd, h[--n]));
+		EXPECT_EQ(0, ivgpu_bo_move(self->fd, h[0], 0, NULL));
+	} else {
+		TH_LOG("only %d aligned objects fit (%d): VRAM not empty", n, ret);
+	}
+	while (n > 0) {
+		EXPECT_EQ(0, ivgpu_gem_close(self->fd, h[--n]));
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -581,23 +581,24 @@ TEST_F(heap, double_close_einval)
 /* Handles belong to a file; closing the file frees what it held. */
 TEST_F(heap, handles_are_per_file)
 {
-	int fd2 = ivgpu_open_render();
 	struct drm_ivgpu_gem_info info;
 	uint32_t h, h2;
 
-	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, ivgpu_bo_create(fd2, 3 * IVGPU_PAGE, 0, &h2));
+	self->fd2 = ivgpu_open_render();
+	ASSERT_LE(0, self->fd2);
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd2, 3 * IVGPU_PAGE, 0, &h2));
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, IVGPU_PAGE, 0, &h));
 	/* fd2's handle means nothing (or another object) in self->fd. */
 	if (h2 != h) {
 		EXPECT_EQ(-ENOENT, ivgpu_bo_info(self->fd, h2, &info));
 	}
-	ASSERT_EQ(0, ivgpu_bo_info(fd2, h2, &info));
+	ASSERT_EQ(0, ivgpu_bo_info(self->fd2, h2, &info));
 	EXPECT_EQ(3 * IVGPU_PAGE, info.size);
 	EXPECT_EQ(self->used0 + 4 * IVGPU_PAGE, ivgpu_vram_used(self->fd));
 	EXPECT_EQ(self->objects0 + 2, ivgpu_object_count());
 	/* Closing fd2 without GEM_CLOSE frees its object, not ours. */
-	close(fd2);
+	close(self->fd2);
+	self->fd2 = -1;
 	EXPECT_EQ(self->used0 + IVGPU_PAGE, ivgpu_vram_used(self->fd));
 	EXPECT_EQ(self->objects0 + 1, ivgpu_object_count());
 	ASSERT_EQ(0, ivgpu_bo_info(self->fd, h, &info));

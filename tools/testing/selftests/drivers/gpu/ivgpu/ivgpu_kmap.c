@@ -400,12 +400,12 @@ TEST_F_TIMEOUT(km, kernel_map_limit_per_file, 120)
 	enum { BOUND = 4096 };
 	static uint32_t ids[BOUND];
 	uint64_t size = 2 * IVGPU_MIB;
-	int fd2 = ivgpu_open_render();
 	uint32_t h, h2, id;
 	int n, ret = 0;
 
 	IVGPU_NEED_CPU_ACCESS();
-	ASSERT_LE(0, fd2);
+	self->fd2 = ivgpu_open_render();
+	ASSERT_LE(0, self->fd2);
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	for (n = 0; n < BOUND; n++) {
 		/* Distinct ranges, so that none is a reuse of another. */
@@ -424,8 +424,8 @@ TEST_F_TIMEOUT(km, kernel_map_limit_per_file, 120)
 	/* A reuse is a mapping held by the file, too. */
 	EXPECT_EQ(-ENOSPC, ivgpu_kmap(self->fd, h, 0, PAGE, &id, NULL));
 	/* Another file has its own budget. */
-	ASSERT_EQ(0, ivgpu_bo_create(fd2, PAGE, 0, &h2));
-	EXPECT_EQ(0, ivgpu_kmap(fd2, h2, 0, 0, &id, NULL));
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd2, PAGE, 0, &h2));
+	EXPECT_EQ(0, ivgpu_kmap(self->fd2, h2, 0, 0, &id, NULL));
 	/* Releasing one makes room for one. */
 	EXPECT_EQ(0, ivgpu_kunmap(self->fd, ids[n / 2]));
 	EXPECT_EQ(0, ivgpu_kmap(self->fd, h, 0, PAGE, &ids[n / 2], NULL));
@@ -435,28 +435,31 @@ TEST_F_TIMEOUT(km, kernel_map_limit_per_file, 120)
 	close(self->fd);
 	self->fd = -1;
 	EXPECT_EQ(self->k0.in_use + 1, ivgpu_kmap_stats().in_use);
-	close(fd2);
+	close(self->fd2);
+	self->fd2 = -1;
 	EXPECT_EQ(self->k0.in_use, ivgpu_kmap_stats().in_use);
 }
 
 /* Closing a file releases its kernel mappings (and then its objects). */
 TEST_F(km, close_releases_kernel_mappings)
 {
-	int fd2 = ivgpu_open_render(), i;
+	int i;
 	uint32_t h, id;
 
 	IVGPU_NEED_CPU_ACCESS();
-	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, ivgpu_bo_create(fd2, 32 * PAGE, 0, &h));
+	self->fd2 = ivgpu_open_render();
+	ASSERT_LE(0, self->fd2);
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd2, 32 * PAGE, 0, &h));
 	for (i = 0; i < 5; i++) {
-		ASSERT_EQ(0, ivgpu_kmap(fd2, h, i * 4 * PAGE, 4 * PAGE, &id, NULL));
+		ASSERT_EQ(0, ivgpu_kmap(self->fd2, h, i * 4 * PAGE, 4 * PAGE, &id, NULL));
 	}
-	ASSERT_EQ(0, ivgpu_kmap(fd2, h, 0, PAGE, &id, NULL));	/* a reuse */
+	ASSERT_EQ(0, ivgpu_kmap(self->fd2, h, 0, PAGE, &id, NULL));	/* a reuse */
 	EXPECT_EQ(self->k0.in_use + 5, ivgpu_kmap_stats().in_use);
 	/* GEM_CLOSE with kernel mappings held: the object stays until they go. */
-	EXPECT_EQ(0, ivgpu_gem_close(fd2, h));
+	EXPECT_EQ(0, ivgpu_gem_close(self->fd2, h));
 	EXPECT_EQ(self->used0 + 32 * PAGE, ivgpu_vram_used(self->fd));
-	close(fd2);
+	close(self->fd2);
+	self->fd2 = -1;
 	EXPECT_EQ(self->k0.in_use, ivgpu_kmap_stats().in_use);
 	EXPECT_EQ(self->used0, ivgpu_wait_vram_used(self->fd, self->used0, 1000));
 }

@@ -365,26 +365,27 @@ TEST_F(mm, past_end_refused)
 /* The fake offset is usable only through a file that has a handle. */
 TEST_F(mm, other_file_eacces)
 {
-	int fd2 = ivgpu_open_render();
 	uint64_t off;
 	uint32_t h;
 	void *p;
 
 	IVGPU_NEED_CPU_ACCESS();
-	ASSERT_LE(0, fd2);
+	self->fd2 = ivgpu_open_render();
+	ASSERT_LE(0, self->fd2);
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, 4 * PAGE, 0, &h));
 	ASSERT_EQ(0, ivgpu_mmap_offset(self->fd, h, &off));
-	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, off);
+	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd2, off);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EACCES, errno);
-	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd2, off + PAGE);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd2, off + PAGE);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EACCES, errno);
 	/* Still fine through the owner's file. */
 	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(0, munmap(p, 4 * PAGE));
-	close(fd2);
+	close(self->fd2);
+	self->fd2 = -1;
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
 }
 
@@ -595,12 +596,12 @@ TEST_F(mm, mremap_shrink_move_grow)
 TEST_F(mm, mapping_outlives_close)
 {
 	uint64_t size = 32 * PAGE;
-	int fd2 = ivgpu_open_render();
 	uint8_t *p;
 	uint32_t h;
 
 	IVGPU_NEED_CPU_ACCESS();
-	ASSERT_LE(0, fd2);
+	self->fd2 = ivgpu_open_render();
+	ASSERT_LE(0, self->fd2);
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	p = ivgpu_bo_mmap(self->fd, h, size);
 	ASSERT_NE(MAP_FAILED, p);
@@ -609,16 +610,17 @@ TEST_F(mm, mapping_outlives_close)
 	EXPECT_EQ(-1, ivgpu_check(p, size / 2, 41));
 	close(self->fd);
 	self->fd = -1;
-	EXPECT_EQ(self->used0 + size, ivgpu_vram_used(fd2));
+	EXPECT_EQ(self->used0 + size, ivgpu_vram_used(self->fd2));
 	EXPECT_EQ(self->objects0 + 1, ivgpu_object_count());
 	EXPECT_EQ(-1, ivgpu_check(p, size / 2, 41));
 	EXPECT_EQ(-1, ivgpu_check_zero(p + size / 2, size / 2));
 	ivgpu_fill(p + size / 2, size / 2, 42);
 	EXPECT_EQ(-1, ivgpu_check(p + size / 2, size / 2, 42));
 	EXPECT_EQ(0, munmap(p, size));
-	EXPECT_EQ(self->used0, ivgpu_wait_vram_used(fd2, self->used0, 1000));
+	EXPECT_EQ(self->used0, ivgpu_wait_vram_used(self->fd2, self->used0, 1000));
 	EXPECT_EQ(self->objects0, ivgpu_object_count());
-	close(fd2);
+	close(self->fd2);
+	self->fd2 = -1;
 }
 
 /*

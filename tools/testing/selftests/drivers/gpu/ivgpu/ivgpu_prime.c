@@ -119,16 +119,17 @@ TEST_F(prime, import_in_same_file_gives_same_handle)
 TEST_F(prime, import_in_other_file)
 {
 	struct drm_ivgpu_gem_info i1, i2;
-	int fd2 = ivgpu_open_render(), dmabuf = -1;
+	int dmabuf = -1;
 	uint32_t h, h2;
 
-	ASSERT_LE(0, fd2);
+	self->fd2 = ivgpu_open_render();
+	ASSERT_LE(0, self->fd2);
 	ASSERT_EQ(0, ivgpu_bo_create_full(self->fd, 5 * PAGE, 0, IVGPU_BO_FRAMEBUFFER, 0, &h,
 					  NULL));
 	ASSERT_EQ(0, export(self->fd, h, &dmabuf));
-	ASSERT_EQ(0, import(fd2, dmabuf, &h2));
+	ASSERT_EQ(0, import(self->fd2, dmabuf, &h2));
 	ASSERT_EQ(0, ivgpu_bo_info(self->fd, h, &i1));
-	ASSERT_EQ(0, ivgpu_bo_info(fd2, h2, &i2));
+	ASSERT_EQ(0, ivgpu_bo_info(self->fd2, h2, &i2));
 	EXPECT_EQ(i1.id, i2.id);
 	EXPECT_EQ(i1.size, i2.size);
 	EXPECT_EQ(i1.kind, i2.kind);
@@ -140,12 +141,13 @@ TEST_F(prime, import_in_other_file)
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
 	close(dmabuf);
 	EXPECT_EQ(self->used0 + 5 * PAGE, ivgpu_vram_used(self->fd));
-	EXPECT_EQ(0, ivgpu_bo_info(fd2, h2, &i2));
+	EXPECT_EQ(0, ivgpu_bo_info(self->fd2, h2, &i2));
 	EXPECT_EQ(i1.id, i2.id);
-	EXPECT_EQ(0, ivgpu_bo_revoke(fd2, h2, 0, 0));
-	EXPECT_EQ(0, ivgpu_gem_close(fd2, h2));
+	EXPECT_EQ(0, ivgpu_bo_revoke(self->fd2, h2, 0, 0));
+	EXPECT_EQ(0, ivgpu_gem_close(self->fd2, h2));
 	EXPECT_EQ(self->used0, ivgpu_wait_vram_used(self->fd, self->used0, 1000));
-	close(fd2);
+	close(self->fd2);
+	self->fd2 = -1;
 }
 
 /*
@@ -312,7 +314,7 @@ TEST_F(prime, bogus_fds_refused)
 /* Export, close everything but the dma-buf, import again later. */
 TEST_F(prime, dmabuf_keeps_object_alive)
 {
-	int dmabuf = -1, fd2;
+	int dmabuf = -1;
 	uint64_t v = 0xfeed0001, id;
 	uint32_t h, h2;
 
@@ -325,21 +327,22 @@ TEST_F(prime, dmabuf_keeps_object_alive)
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
 	close(self->fd);
 	self->fd = -1;
-	fd2 = ivgpu_open_render();
-	ASSERT_LE(0, fd2);
-	EXPECT_EQ(self->used0 + 2 * PAGE, ivgpu_vram_used(fd2));
-	ASSERT_EQ(0, import(fd2, dmabuf, &h2));
-	EXPECT_EQ(id, ivgpu_bo_id(fd2, h2));
+	self->fd2 = ivgpu_open_render();
+	ASSERT_LE(0, self->fd2);
+	EXPECT_EQ(self->used0 + 2 * PAGE, ivgpu_vram_used(self->fd2));
+	ASSERT_EQ(0, import(self->fd2, dmabuf, &h2));
+	EXPECT_EQ(id, ivgpu_bo_id(self->fd2, h2));
 	if (!self->small_bar) {
 		v = 0;
-		EXPECT_EQ(0, ivgpu_bo_pread(fd2, h2, PAGE, &v, 8));
+		EXPECT_EQ(0, ivgpu_bo_pread(self->fd2, h2, PAGE, &v, 8));
 		EXPECT_EQ(0xfeed0001ull, v);
 	}
 	close(dmabuf);
-	EXPECT_EQ(self->used0 + 2 * PAGE, ivgpu_vram_used(fd2));
-	EXPECT_EQ(0, ivgpu_gem_close(fd2, h2));
-	EXPECT_EQ(self->used0, ivgpu_wait_vram_used(fd2, self->used0, 1000));
-	close(fd2);
+	EXPECT_EQ(self->used0 + 2 * PAGE, ivgpu_vram_used(self->fd2));
+	EXPECT_EQ(0, ivgpu_gem_close(self->fd2, h2));
+	EXPECT_EQ(self->used0, ivgpu_wait_vram_used(self->fd2, self->used0, 1000));
+	close(self->fd2);
+	self->fd2 = -1;
 }
 
 TEST_HARNESS_MAIN

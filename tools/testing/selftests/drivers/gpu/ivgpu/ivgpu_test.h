@@ -769,12 +769,14 @@ static inline int ivgpu_run_bounded(int (*fn)(void *), void *arg, int secs)
 /*
  * The fixture most programs share: a render-node file, the configuration, and
  * what the heap and the kernel log looked like before the test.  The teardown
- * closes the file and checks that VRAM_USED and the object count are back to
- * where they were and that the kernel log has no report; a test that closes
- * self->fd itself sets it to -1.  Use inside FIXTURE(), _SETUP and _TEARDOWN.
+ * closes the files and checks that VRAM_USED and the object count are back to
+ * where they were and that the kernel log has no report.  self->fd2 is for a
+ * test's second file (-1 until opened); a test that closes self->fd or
+ * self->fd2 itself sets it to -1.  Use inside FIXTURE(), _SETUP and _TEARDOWN.
  */
 #define IVGPU_FIXTURE_FIELDS \
 	int fd; \
+	int fd2; \
 	bool small_bar; \
 	uint64_t vram; \
 	uint64_t used0; \
@@ -782,6 +784,7 @@ static inline int ivgpu_run_bounded(int (*fn)(void *), void *arg, int secs)
 	unsigned long long kmsg_seq
 
 #define IVGPU_FIXTURE_SETUP() do { \
+	self->fd2 = -1; \
 	self->fd = ivgpu_open_render(); \
 	ASSERT_LE(0, self->fd) TH_LOG("no ivgpu render node: %s", strerror(errno)); \
 	ASSERT_LE(0, ivgpu_kmsg_reports(~0ULL, &self->kmsg_seq)); \
@@ -795,9 +798,14 @@ static inline int ivgpu_run_bounded(int (*fn)(void *), void *arg, int secs)
 
 #define IVGPU_FIXTURE_TEARDOWN() do { \
 	int __fd2; \
+	/* An ASSERT that failed left this set: it would print our logs. */ \
+	_metadata->trigger = 0; \
 	if (self->fd >= 0) \
 		close(self->fd); \
+	if (self->fd2 >= 0) \
+		close(self->fd2); \
 	self->fd = -1; \
+	self->fd2 = -1; \
 	__fd2 = ivgpu_open_render(); \
 	if (__fd2 >= 0) { \
 		EXPECT_EQ(self->used0, ivgpu_wait_vram_used(__fd2, self->used0, 2000)) \

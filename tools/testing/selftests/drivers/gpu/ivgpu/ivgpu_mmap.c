@@ -653,6 +653,62 @@ TEST_F(mm, proc_mem_write_to_readonly_mapping_refused)
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
 }
 
+/*
+ * Splitting a mapping without unmapping it (mprotect of the middle) and
+ * forking after GEM_CLOSE and close(): every VMA holds its own reference,
+ * so the object lives exactly until the last piece in the last process goes.
+ */
+TEST_F(mm, split_and_fork_references)
+{
+	uint64_t size = 8 * PAGE;
+	int status, pipefd[2];
+	uint8_t *p;
+	char c;
+	pid_t pid;
+	uint32_t h;
+
+	IVGPU_NEED_CPU_ACCESS();
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
+	p = ivgpu_bo_mmap(self->fd, h, size);
+	ASSERT_NE(MAP_FAILED, p);
+	ivgpu_fill(p, size, 55);
+	/* Three VMAs now. */
+	ASSERT_EQ(0, mprotect(p + 3 * PAGE, 2 * PAGE, PROT_READ));
+	EXPECT_EQ(ivgpu_pattern(55, 3 * PAGE / 8), *(uint64_t *)(p + 3 * PAGE));
+	ASSERT_EQ(0, ivgpu_gem_close(self->fd, h));
+	close(self->fd);
+	self->fd = -1;
+	self->fd2 = ivgpu_open_render();
+	ASSERT_LE(0, self->fd2);
+
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(pipefd[1]);
+		if (read(pipefd[0], &c, 1) != 1)
+			_exit(1);
+		/* The parent has unmapped everything: the child's copy lives on. */
+		if (ivgpu_check(p, size, 55) != -1)
+			_exit(2);
+		*(uint64_t *)(p + 6 * PAGE) = 66;
+		munmap(p, size);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	/* Unmap the parent's three pieces one by one. */
+	EXPECT_EQ(0, munmap(p + 3 * PAGE, 2 * PAGE));
+	EXPECT_EQ(0, munmap(p, 3 * PAGE));
+	EXPECT_EQ(0, munmap(p + 5 * PAGE, 3 * PAGE));
+	EXPECT_EQ(self->used0 + size, ivgpu_vram_used(self->fd2));
+	ASSERT_EQ(1, write(pipefd[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(pipefd[1]);
+	EXPECT_EQ(self->used0, ivgpu_wait_vram_used(self->fd2, self->used0, 1000));
+}
+
 /* Many mappings of one object; each munmap drops one reference. */
 TEST_F(mm, many_mappings)
 {

@@ -7,6 +7,11 @@
  * ivgpu_config  the configuration the driver validated at probe, in words
  * ivgpu_ping    reading makes a fresh interrupt round trip: "seq S latency_ns L"
  * ivgpu_irqs    interrupts taken per MSI-X vector, and the device errors
+ *
+ * and, for memory management, "name value" lines (decimal) first:
+ *
+ * ivgpu_vram     total, used, largest_free (bytes), objects (allocations),
+ *                then the buddy allocator's own dump
  */
 
 #include <linux/kernel.h>
@@ -170,11 +175,28 @@ static int ivgpu_debugfs_irqs_show(struct seq_file *m, void *data)
 	return 0;
 }
 
+static int ivgpu_debugfs_vram_show(struct seq_file *m, void *data)
+{
+	struct ivgpu_device *ivgpu = ivgpu_of_seq(m);
+	struct drm_printer p = drm_seq_file_printer(m);
+	unsigned int objects;
+	u64 used, largest;
+
+	ivgpu_vram_stats(ivgpu, &used, &largest, &objects);
+	seq_printf(m, "total %llu\n", ivgpu->vram.size);
+	seq_printf(m, "used %llu\n", used);
+	seq_printf(m, "largest_free %llu\n", largest);
+	seq_printf(m, "objects %u\n", objects);
+	ivgpu_vram_print(ivgpu, &p);
+	return 0;
+}
+
 static const struct drm_info_list ivgpu_debugfs_list[] = {
 	{ "ivgpu_regs", ivgpu_debugfs_regs_show, 0, NULL },
 	{ "ivgpu_config", ivgpu_debugfs_config_show, 0, NULL },
 	{ "ivgpu_ping", ivgpu_debugfs_ping_show, 0, NULL },
 	{ "ivgpu_irqs", ivgpu_debugfs_irqs_show, 0, NULL },
+	{ "ivgpu_vram", ivgpu_debugfs_vram_show, 0, NULL },
 };
 
 /**

@@ -37,6 +37,7 @@ static int ivgpu_ioctl_get_param(struct drm_device *drm, void *data,
 {
 	const struct ivgpu_config *c = &to_ivgpu(drm)->config;
 	struct drm_ivgpu_get_param *args = data;
+	u64 unused;
 	int ret = 0;
 	int idx;
 
@@ -75,6 +76,12 @@ static int ivgpu_ioctl_get_param(struct drm_device *drm, void *data,
 		break;
 	case IVGPU_PARAM_PING_COUNT:
 		args->value = atomic64_read(&to_ivgpu(drm)->ping.completed);
+		break;
+	case IVGPU_PARAM_VRAM_USED:
+		ivgpu_vram_stats(to_ivgpu(drm), &args->value, &unused, NULL);
+		break;
+	case IVGPU_PARAM_VRAM_LARGEST_FREE:
+		ivgpu_vram_stats(to_ivgpu(drm), &unused, &args->value, NULL);
 		break;
 	default:
 		ret = -EINVAL;
@@ -155,6 +162,10 @@ static int ivgpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_drvdata(pdev, ivgpu);
 
 	ret = ivgpu_config_init(ivgpu);
+	if (ret)
+		return ret;
+
+	ret = ivgpu_vram_init(ivgpu);
 	if (ret)
 		return ret;
 

@@ -14,6 +14,7 @@
 #include "ivgpu_types.h"
 
 struct drm_minor;
+struct drm_printer;
 struct pci_dev;
 
 #define IVGPU_DRIVER_NAME	"ivgpu"
@@ -109,6 +110,20 @@ const char *ivgpu_size_str(u64 bytes, char *buf, size_t len);
 int ivgpu_irq_init(struct ivgpu_device *ivgpu);
 int ivgpu_ping(struct ivgpu_device *ivgpu, unsigned int attempts,
 	       u32 *seq, u64 *latency_ns);
+
+/* ivgpu_vram.c */
+int ivgpu_vram_init(struct ivgpu_device *ivgpu);
+struct ivgpu_vram_res *ivgpu_vram_alloc(struct ivgpu_device *ivgpu, u64 size,
+					u64 alignment, bool contiguous, u64 owner_id);
+void ivgpu_vram_free(struct ivgpu_device *ivgpu, struct ivgpu_vram_res *res);
+const struct ivgpu_vram_extent *ivgpu_vram_res_find(const struct ivgpu_vram_res *res,
+						    u64 offset);
+bool ivgpu_vram_cpu_visible(const struct ivgpu_device *ivgpu);
+int ivgpu_vram_cpu_phys(const struct ivgpu_device *ivgpu, u64 vram_offset, u64 size,
+			phys_addr_t *phys);
+void ivgpu_vram_stats(struct ivgpu_device *ivgpu, u64 *used, u64 *largest_free,
+		      unsigned int *objects);
+void ivgpu_vram_print(struct ivgpu_device *ivgpu, struct drm_printer *p);
 
 /* ivgpu_debugfs.c */
 #if IS_ENABLED(CONFIG_DEBUG_FS)

@@ -10,11 +10,13 @@
 
 #include <linux/atomic.h>
 #include <linux/ktime.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
+#include <drm/drm_buddy.h>
 #include <drm/drm_device.h>
 
 #include "ivgpu_regs.h"
@@ -127,6 +129,64 @@ struct ivgpu_ping {
 };
 
 /**
+ * struct ivgpu_vram_extent - a run of contiguous VRAM backing part of an object
+ *
+ * Adjacent blocks of the buddy allocator are merged into one extent, so an
+ * object allocated contiguous has exactly one.
+ */
+struct ivgpu_vram_extent {
+	/** @start: VRAM offset of the first byte. */
+	u64 start;
+	/** @size: bytes, a multiple of the page size. */
+	u64 size;
+	/** @offset: offset in the object of the first byte. */
+	u64 offset;
+};
+
+/**
+ * struct ivgpu_vram_res - the VRAM behind one buffer object
+ *
+ * Made by ivgpu_vram_alloc(), given back by ivgpu_vram_free(); immutable in
+ * between, except @link.  An object's current one is &ivgpu_bo.vram.
+ */
+struct ivgpu_vram_res {
+	/** @blocks: the &drm_buddy_block list, in object order. */
+	struct list_head blocks;
+	/** @extents: runs of contiguous VRAM, in object order. */
+	struct ivgpu_vram_extent *extents;
+	/** @num_extents: entries in @extents. */
+	unsigned int num_extents;
+	/** @size: bytes of VRAM held: the object's size. */
+	u64 size;
+	/** @owner_id: &ivgpu_bo.id of the owner, for the leak report. */
+	u64 owner_id;
+	/** @link: in &ivgpu_vram.allocations, under &ivgpu_vram.lock. */
+	struct list_head link;
+};
+
+/**
+ * struct ivgpu_vram - the VRAM heap
+ *
+ * A drm_buddy allocator over all of VRAM with page-sized chunks.  Set up at
+ * probe, torn down when the DRM device is released (a DRM-managed action),
+ * at which point every allocation must have been freed.
+ */
+struct ivgpu_vram {
+	/** @lock: protects @mm, @allocations and @count. */
+	struct mutex lock;
+	/** @mm: the buddy allocator. */
+	struct drm_buddy mm;
+	/** @allocations: every live &ivgpu_vram_res, for the leak report. */
+	struct list_head allocations;
+	/** @count: entries in @allocations. */
+	unsigned int count;
+	/** @size: bytes of VRAM managed; constant. */
+	u64 size;
+	/** @wc_cookie: arch_phys_wc_add() handle of VRAM in BAR2 (large BAR). */
+	int wc_cookie;
+};
+
+/**
  * struct ivgpu_device - an ivgpu device
  *
  * Allocated by devm_drm_dev_alloc(), so it lives until the last reference
@@ -149,6 +209,8 @@ struct ivgpu_device {
 	struct ivgpu_irq irq;
 	/** @ping: doorbell/interrupt round trip. */
 	struct ivgpu_ping ping;
+	/** @vram: the VRAM heap. */
+	struct ivgpu_vram vram;
 };
 
 /**

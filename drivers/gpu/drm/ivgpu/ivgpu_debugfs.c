@@ -12,10 +12,26 @@
  *
  * ivgpu_vram     total, used, largest_free (bytes), objects (allocations),
  *                then the buddy allocator's own dump
+ * ivgpu_mm       faults, pages_inserted, zaps, pages_zapped, revokes, moves,
+ *                bytes_moved
+ * ivgpu_kmap     hits, misses, live, in_use, bytes_mapped, released
+ * ivgpu_objects  one line per object: "id size kind flags num_blocks", with
+ *                kind and flags as the uAPI reports them
+ * ivgpu_bo_dump  (0600) write "ID OFFSET SIZE" (decimal or 0x hex, SIZE up to
+ *                64 KiB), then read a hex dump of that range of the object,
+ *                read through a kernel mapping: "%08llx: " and 16 bytes per
+ *                line.  The write fails with ENOENT for an unknown object and
+ *                EINVAL for a bad range; the read fails with EOPNOTSUPP when
+ *                the CPU cannot reach VRAM (small BAR).
  */
 
+#include <linux/debugfs.h>
 #include <linux/kernel.h>
+#include <linux/overflow.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
@@ -191,12 +207,174 @@ static int ivgpu_debugfs_vram_show(struct seq_file *m, void *data)
 	return 0;
 }
 
+static int ivgpu_debugfs_mm_show(struct seq_file *m, void *data)
+{
+	struct ivgpu_mm_stats *st = &ivgpu_of_seq(m)->mm_stats;
+
+	seq_printf(m, "faults %llu\n", (u64)atomic64_read(&st->faults));
+	seq_printf(m, "pages_inserted %llu\n", (u64)atomic64_read(&st->pages_inserted));
+	seq_printf(m, "zaps %llu\n", (u64)atomic64_read(&st->zaps));
+	seq_printf(m, "pages_zapped %llu\n", (u64)atomic64_read(&st->pages_zapped));
+	seq_printf(m, "revokes %llu\n", (u64)atomic64_read(&st->revokes));
+	seq_printf(m, "moves %llu\n", (u64)atomic64_read(&st->moves));
+	seq_printf(m, "bytes_moved %llu\n", (u64)atomic64_read(&st->bytes_moved));
+	return 0;
+}
+
+static int ivgpu_debugfs_kmap_show(struct seq_file *m, void *data)
+{
+	struct ivgpu_kmap_cache *cache = &ivgpu_of_seq(m)->kmap_cache;
+	u64 live, in_use, bytes;
+
+	spin_lock(&cache->lock);
+	live = cache->live;
+	in_use = cache->in_use;
+	bytes = cache->bytes_mapped;
+	spin_unlock(&cache->lock);
+
+	seq_printf(m, "hits %llu\n", (u64)atomic64_read(&cache->hits));
+	seq_printf(m, "misses %llu\n", (u64)atomic64_read(&cache->misses));
+	seq_printf(m, "live %llu\n", live);
+	seq_printf(m, "in_use %llu\n", in_use);
+	seq_printf(m, "bytes_mapped %llu\n", bytes);
+	seq_printf(m, "released %llu\n", (u64)atomic64_read(&cache->released));
+	return 0;
+}
+
+static int ivgpu_debugfs_objects_show(struct seq_file *m, void *data)
+{
+	struct drm_printer p = drm_seq_file_printer(m);
+
+	ivgpu_bo_print_all(ivgpu_of_seq(m), &p);
+	return 0;
+}
+
 static const struct drm_info_list ivgpu_debugfs_list[] = {
 	{ "ivgpu_regs", ivgpu_debugfs_regs_show, 0, NULL },
 	{ "ivgpu_config", ivgpu_debugfs_config_show, 0, NULL },
 	{ "ivgpu_ping", ivgpu_debugfs_ping_show, 0, NULL },
 	{ "ivgpu_irqs", ivgpu_debugfs_irqs_show, 0, NULL },
 	{ "ivgpu_vram", ivgpu_debugfs_vram_show, 0, NULL },
+	{ "ivgpu_mm", ivgpu_debugfs_mm_show, 0, NULL },
+	{ "ivgpu_kmap", ivgpu_debugfs_kmap_show, 0, NULL },
+	{ "ivgpu_objects", ivgpu_debugfs_objects_show, 0, NULL },
+};
+
+static int ivgpu_debugfs_dump_show(struct seq_file *m, void *data)
+{
+	struct ivgpu_device *ivgpu = m->private;
+	u64 id, offset, size, i, j;
+	struct ivgpu_bo *bo;
+	u8 *buf;
+	int ret;
+
+	mutex_lock(&ivgpu->dump.lock);
+	id = ivgpu->dump.id;
+	offset = ivgpu->dump.offset;
+	size = ivgpu->dump.size;
+	mutex_unlock(&ivgpu->dump.lock);
+
+	if (!id) {
+		seq_puts(m, "no request yet: write \"ID OFFSET SIZE\" first\n");
+		return 0;
+	}
+
+	bo = ivgpu_bo_find(ivgpu, id);
+	if (!bo)
+		return -ENOENT;
+
+	buf = kvmalloc(size, GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+
+	ret = ivgpu_kmap_access(bo, offset, buf, size, false);
+	if (ret)
+		goto out_free;
+
+	for (i = 0; i < size; i += 16) {
+		seq_printf(m, "%08llx:", offset + i);
+		for (j = i; j < size && j < i + 16; j++)
+			seq_printf(m, " %02x", buf[j]);
+		seq_putc(m, '\n');
+	}
+
+out_free:
+	kvfree(buf);
+out_put:
+	ivgpu_bo_put(bo);
+	return ret;
+}
+
+static int ivgpu_debugfs_dump_open(struct inode *inode, struct file *file)
+{
+	/* "%08llx:" and 16 times " %02x" and a newline: 58 bytes per 16. */
+	return single_open_size(file, ivgpu_debugfs_dump_show, inode->i_private,
+				IVGPU_BO_DUMP_MAX / 16 * 58 + PAGE_SIZE);
+}
+
+static int ivgpu_debugfs_dump_parse(char *req, u64 *v)
+{
+	unsigned int n = 0;
+	char *tok;
+
+	while ((tok = strsep(&req, " \t\n"))) {
+		if (!*tok)
+			continue;
+		if (n == 3 || kstrtou64(tok, 0, &v[n]))
+			return -EINVAL;
+		n++;
+	}
+	return n == 3 ? 0 : -EINVAL;
+}
+
+static ssize_t ivgpu_debugfs_dump_write(struct file *file, const char __user *ubuf,
+					size_t len, loff_t *pos)
+{
+	struct seq_file *m = file->private_data;
+	struct ivgpu_device *ivgpu = m->private;
+	struct ivgpu_bo *bo;
+	char req[96];
+	u64 v[3], end;
+	int ret;
+
+	if (!len || len >= sizeof(req))
+		return -EINVAL;
+	if (copy_from_user(req, ubuf, len))
+		return -EFAULT;
+	req[len] = '\0';
+
+	ret = ivgpu_debugfs_dump_parse(req, v);
+	if (ret)
+		return ret;
+	if (!v[2] || v[2] > IVGPU_BO_DUMP_MAX)
+		return -EINVAL;
+
+	bo = ivgpu_bo_find(ivgpu, v[0]);
+	if (!bo)
+		return -ENOENT;
+	if (check_add_overflow(v[1], v[2], &end) || end > bo->base.size)
+		ret = -EINVAL;
+	ivgpu_bo_put(bo);
+	if (ret)
+		return ret;
+
+	mutex_lock(&ivgpu->dump.lock);
+	ivgpu->dump.id = v[0];
+	ivgpu->dump.offset = v[1];
+	ivgpu->dump.size = v[2];
+	mutex_unlock(&ivgpu->dump.lock);
+	return len;
+}
+
+static const struct file_operations ivgpu_debugfs_dump_fops = {
+	.owner = THIS_MODULE,
+	.open = ivgpu_debugfs_dump_open,
+	.read = seq_read,
+	.write = ivgpu_debugfs_dump_write,
+	.llseek = seq_lseek,
+	.release = single_release,
 };
 
 /**
@@ -210,4 +388,6 @@ void ivgpu_debugfs_init(struct drm_minor *minor)
 {
 	drm_debugfs_create_files(ivgpu_debugfs_list, ARRAY_SIZE(ivgpu_debugfs_list),
 				 minor->debugfs_root, minor);
+	debugfs_create_file("ivgpu_bo_dump", 0600, minor->debugfs_root, to_ivgpu(minor->dev),
+			    &ivgpu_debugfs_dump_fops);
 }

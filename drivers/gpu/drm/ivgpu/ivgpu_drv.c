@@ -8,14 +8,17 @@
  */
 
 #include <linux/build_bug.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_prime.h>
 #include <drm/drm_print.h>
 #include <drm/ivgpu_drm.h>
 
@@ -26,11 +29,23 @@
 
 struct ivgpu_modparams ivgpu_modparams = {
 	.ping_timeout_ms = 2000,
+	.prefault_pages = 256,
+	.kmap_cache_limit = 32,
+	.kmap_per_file = 64,
 };
 
 module_param_named(ping_timeout_ms, ivgpu_modparams.ping_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(ping_timeout_ms,
 		 "Milliseconds to wait for the device to answer an interrupt round trip (default 2000, range 1-60000)");
+module_param_named(prefault_pages, ivgpu_modparams.prefault_pages, uint, 0644);
+MODULE_PARM_DESC(prefault_pages,
+		 "Page-table entries one user fault inserts at most: the aligned block of that many pages around the fault, within the VMA and the VRAM extent (default 256, range 1-1024, 1 = no prefault)");
+module_param_named(kmap_cache_limit, ivgpu_modparams.kmap_cache_limit, uint, 0644);
+MODULE_PARM_DESC(kmap_cache_limit,
+		 "Idle kernel mappings of VRAM kept cached for reuse; older ones are unmapped (default 32, 0 = unmap when unused)");
+module_param_named(kmap_per_file, ivgpu_modparams.kmap_per_file, uint, 0644);
+MODULE_PARM_DESC(kmap_per_file,
+		 "Kernel mappings one open file may hold through GEM_MAP before getting ENOSPC (default 64, range 1-4096)");
 
 static int ivgpu_ioctl_get_param(struct drm_device *drm, void *data,
 				 struct drm_file *file)
@@ -92,17 +107,62 @@ static int ivgpu_ioctl_get_param(struct drm_device *drm, void *data,
 	return ret;
 }
 
+static int ivgpu_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct ivgpu_file *ifile;
+
+	ifile = kzalloc(sizeof(*ifile), GFP_KERNEL);
+	if (!ifile)
+		return -ENOMEM;
+	ivgpu_kmap_file_init(ifile);
+	file->driver_priv = ifile;
+	return 0;
+}
+
+static void ivgpu_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct ivgpu_file *ifile = file->driver_priv;
+
+	ivgpu_kmap_file_fini(ifile);
+	kfree(ifile);
+}
+
 static const struct drm_ioctl_desc ivgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(IVGPU_GET_PARAM, ivgpu_ioctl_get_param, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_GEM_CREATE, ivgpu_ioctl_gem_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_GEM_INFO, ivgpu_ioctl_gem_info, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_GEM_MMAP_OFFSET, ivgpu_ioctl_gem_mmap_offset, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_GEM_PREAD, ivgpu_ioctl_gem_pread, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_GEM_PWRITE, ivgpu_ioctl_gem_pwrite, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_GEM_REVOKE, ivgpu_ioctl_gem_revoke, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_GEM_MOVE, ivgpu_ioctl_gem_move, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_GEM_MAP, ivgpu_ioctl_gem_map, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_GEM_UNMAP, ivgpu_ioctl_gem_unmap, DRM_RENDER_ALLOW),
 };
 
-DEFINE_DRM_GEM_FOPS(ivgpu_fops);
+/* The DRM core's GEM file operations, with this driver's mmap (ivgpu_mmap.c). */
+static const struct file_operations ivgpu_fops = {
+	.owner = THIS_MODULE,
+	.open = drm_open,
+	.release = drm_release,
+	.unlocked_ioctl = drm_ioctl,
+	.compat_ioctl = drm_compat_ioctl,
+	.poll = drm_poll,
+	.read = drm_read,
+	.llseek = noop_llseek,
+	.mmap = ivgpu_mmap,
+};
 
 static const struct drm_driver ivgpu_drm_driver = {
 	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.open = ivgpu_open,
+	.postclose = ivgpu_postclose,
 	.ioctls = ivgpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(ivgpu_ioctls),
 	.fops = &ivgpu_fops,
+	.prime_handle_to_fd = drm_gem_prime_handle_to_fd,
+	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
+	.gem_prime_mmap = ivgpu_bo_prime_mmap,
 	.debugfs_init = ivgpu_debugfs_init,
 	.name = IVGPU_DRIVER_NAME,
 	.desc = IVGPU_DRIVER_DESC,
@@ -165,7 +225,11 @@ static int ivgpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	ivgpu_bo_init(ivgpu);
 	ret = ivgpu_vram_init(ivgpu);
+	if (ret)
+		return ret;
+	ret = ivgpu_kmap_init(ivgpu);
 	if (ret)
 		return ret;
 

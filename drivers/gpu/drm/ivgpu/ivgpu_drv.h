@@ -8,14 +8,19 @@
 
 #include <linux/io.h>
 #include <linux/kconfig.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 
 #include "ivgpu_regs.h"
 #include "ivgpu_types.h"
 
+struct drm_device;
+struct drm_file;
 struct drm_minor;
 struct drm_printer;
+struct file;
 struct pci_dev;
+struct vm_area_struct;
 
 #define IVGPU_DRIVER_NAME	"ivgpu"
 #define IVGPU_DRIVER_DESC	"ivshmem-backed GPU with device memory"
@@ -27,6 +32,12 @@ struct pci_dev;
 #define IVGPU_PROBE_PING_ATTEMPTS	3
 /* Upper bound of the ping_timeout_ms module parameter. */
 #define IVGPU_PING_TIMEOUT_MAX_MS	60000u
+/* Upper bound of the prefault_pages module parameter: 4 MiB per fault. */
+#define IVGPU_PREFAULT_MAX		1024u
+/* Upper bound of the kmap_per_file module parameter. */
+#define IVGPU_KMAP_PER_FILE_MAX		4096u
+/* Largest dump debugfs ivgpu_bo_dump makes. */
+#define IVGPU_BO_DUMP_MAX		SZ_64K
 
 /**
  * struct ivgpu_modparams - module parameters
@@ -40,6 +51,25 @@ struct ivgpu_modparams {
 	 * interrupt round trip, clamped to 1..IVGPU_PING_TIMEOUT_MAX_MS.
 	 */
 	unsigned int ping_timeout_ms;
+	/**
+	 * @prefault_pages: page-table entries a user fault inserts at most:
+	 * the naturally aligned run of that many pages around the faulting
+	 * address, clamped to the VMA and to the VRAM extent of the fault.
+	 * Clamped to 1..IVGPU_PREFAULT_MAX; 1 disables prefaulting.
+	 */
+	unsigned int prefault_pages;
+	/**
+	 * @kmap_cache_limit: idle kernel mappings kept cached for reuse; the
+	 * least recently used beyond it are unmapped.  0 unmaps a mapping as
+	 * soon as its last user lets go.
+	 */
+	unsigned int kmap_cache_limit;
+	/**
+	 * @kmap_per_file: kernel mappings one file may hold through
+	 * DRM_IOCTL_IVGPU_GEM_MAP (more get -ENOSPC); clamped to
+	 * 1..IVGPU_KMAP_PER_FILE_MAX.
+	 */
+	unsigned int kmap_per_file;
 };
 
 extern struct ivgpu_modparams ivgpu_modparams;
@@ -124,6 +154,43 @@ int ivgpu_vram_cpu_phys(const struct ivgpu_device *ivgpu, u64 vram_offset, u64 s
 void ivgpu_vram_stats(struct ivgpu_device *ivgpu, u64 *used, u64 *largest_free,
 		      unsigned int *objects);
 void ivgpu_vram_print(struct ivgpu_device *ivgpu, struct drm_printer *p);
+
+/* ivgpu_bo.c */
+void ivgpu_bo_init(struct ivgpu_device *ivgpu);
+int ivgpu_bo_create_handle(struct ivgpu_device *ivgpu, struct drm_file *file, u64 *size,
+			   u64 alignment, u32 kind, u32 flags, u32 *handle);
+struct ivgpu_bo *ivgpu_bo_lookup(struct drm_file *file, u32 handle);
+struct ivgpu_bo *ivgpu_bo_find(struct ivgpu_device *ivgpu, u64 id);
+void ivgpu_bo_put(struct ivgpu_bo *bo);
+void ivgpu_bo_print_all(struct ivgpu_device *ivgpu, struct drm_printer *p);
+int ivgpu_bo_prime_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma);
+int ivgpu_ioctl_gem_create(struct drm_device *drm, void *data, struct drm_file *file);
+int ivgpu_ioctl_gem_info(struct drm_device *drm, void *data, struct drm_file *file);
+int ivgpu_ioctl_gem_move(struct drm_device *drm, void *data, struct drm_file *file);
+
+/* ivgpu_mmap.c */
+int ivgpu_mmap(struct file *filp, struct vm_area_struct *vma);
+void ivgpu_mmap_zap(struct ivgpu_bo *bo, u64 offset, u64 size);
+int ivgpu_mmap_user(struct drm_file *file, struct ivgpu_bo *bo, u64 offset, u64 size,
+		    u64 *addr);
+int ivgpu_ioctl_gem_mmap_offset(struct drm_device *drm, void *data, struct drm_file *file);
+int ivgpu_ioctl_gem_revoke(struct drm_device *drm, void *data, struct drm_file *file);
+
+/* ivgpu_kmap.c */
+int ivgpu_kmap_init(struct ivgpu_device *ivgpu);
+struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *reused);
+void ivgpu_kunmap(struct ivgpu_kmap *map);
+void ivgpu_kmap_drop_idle(struct ivgpu_bo *bo);
+int ivgpu_kmap_access(struct ivgpu_bo *bo, u64 offset, void *buf, size_t len, bool write);
+int ivgpu_kmap_clear_vram(struct ivgpu_device *ivgpu, const struct ivgpu_vram_res *res);
+int ivgpu_kmap_copy_vram(struct ivgpu_device *ivgpu, const struct ivgpu_vram_res *dst,
+			 const struct ivgpu_vram_res *src);
+void ivgpu_kmap_file_init(struct ivgpu_file *ifile);
+void ivgpu_kmap_file_fini(struct ivgpu_file *ifile);
+int ivgpu_ioctl_gem_pread(struct drm_device *drm, void *data, struct drm_file *file);
+int ivgpu_ioctl_gem_pwrite(struct drm_device *drm, void *data, struct drm_file *file);
+int ivgpu_ioctl_gem_map(struct drm_device *drm, void *data, struct drm_file *file);
+int ivgpu_ioctl_gem_unmap(struct drm_device *drm, void *data, struct drm_file *file);
 
 /* ivgpu_debugfs.c */
 #if IS_ENABLED(CONFIG_DEBUG_FS)

@@ -15,14 +15,38 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 
 #include <drm/drm_buddy.h>
 #include <drm/drm_device.h>
+#include <drm/drm_gem.h>
 
 #include "ivgpu_regs.h"
 
 struct pci_dev;
 struct ivgpu_device;
+
+/*
+ * Lock ordering.  Indentation shows nesting: a lock may be taken while
+ * holding the locks above it on its own branch, never a sibling:
+ *
+ *   mmap_lock                 (the fault path and ->access() run under it)
+ *     BO lock                 (&ivgpu_bo.base.resv, a dma_resv)
+ *       i_mmap_rwsem          (unmap_mapping_range(), the zap)
+ *       &ivgpu_kmap_cache.lock
+ *       &ivgpu_vram.lock
+ *
+ * The kmap cache lock is a spinlock.  It, &ivgpu_vram.lock,
+ * &ivgpu_bo_list.lock, &ivgpu_bo_dump.lock and the per-file xarray's lock are leaves:
+ * nothing else is taken under them.  An object's free may run under
+ * mmap_lock (the last VMA's close); it takes only leaf locks.
+ *
+ * Nothing takes mmap_lock, or calls copy_to_user()/copy_from_user() (which
+ * may fault, and so take mmap_lock and a BO lock), while holding a BO lock:
+ * pread/pwrite copy through a kernel bounce buffer with the BO lock
+ * dropped, and GEM_MAP's vm_mmap() runs with no BO lock held.  Only one BO
+ * lock is ever held at a time, so no ww_acquire_ctx is needed.
+ */
 
 /**
  * struct ivgpu_config - device configuration, read and validated at probe
@@ -187,6 +211,170 @@ struct ivgpu_vram {
 };
 
 /**
+ * struct ivgpu_bo_list - every buffer object of a device
+ *
+ * For debugfs: the object listing and the dump, which finds objects by id.
+ */
+struct ivgpu_bo_list {
+	/** @lock: protects @list; a leaf lock. */
+	struct mutex lock;
+	/** @list: &ivgpu_bo.link of every object not yet freed. */
+	struct list_head list;
+	/** @next_id: id of the next object; ids start at 1 and never repeat. */
+	atomic64_t next_id;
+};
+
+/**
+ * struct ivgpu_mm_stats - counters of the user-mapping paths
+ *
+ * Monotonic since probe; shown in debugfs ivgpu_mm.
+ */
+struct ivgpu_mm_stats {
+	/** @faults: page faults that inserted page-table entries. */
+	atomic64_t faults;
+	/**
+	 * @pages_inserted: pages the fault handler mapped (a page whose entry
+	 * a partial revoke had left in place is mapped, and counted, again).
+	 */
+	atomic64_t pages_inserted;
+	/** @zaps: range zaps of the device-wide address space. */
+	atomic64_t zaps;
+	/** @pages_zapped: pages of object ranges zapped. */
+	atomic64_t pages_zapped;
+	/** @revokes: successful DRM_IOCTL_IVGPU_GEM_REVOKE calls. */
+	atomic64_t revokes;
+	/** @moves: successful DRM_IOCTL_IVGPU_GEM_MOVE calls. */
+	atomic64_t moves;
+	/** @bytes_moved: bytes copied by moves. */
+	atomic64_t bytes_moved;
+};
+
+/**
+ * struct ivgpu_kmap_cache - the kernel-mapping cache
+ *
+ * Every live &ivgpu_kmap is on its object's &ivgpu_bo.kmaps list; the idle
+ * ones (no user) are also on @lru, oldest first, and are unmapped once more
+ * than the kmap_cache_limit module parameter of them exist.
+ */
+struct ivgpu_kmap_cache {
+	/** @lock: protects the lists, refcounts and the non-atomic counters. */
+	spinlock_t lock;
+	/** @lru: idle mappings, least recently used first. */
+	struct list_head lru;
+	/** @idle: entries on @lru. */
+	unsigned int idle;
+	/** @live: mappings currently mapped, idle or in use. */
+	u64 live;
+	/** @in_use: mappings with at least one user. */
+	u64 in_use;
+	/** @bytes_mapped: bytes of kernel address space currently mapped. */
+	u64 bytes_mapped;
+	/** @hits: requests served by a live mapping. */
+	atomic64_t hits;
+	/** @misses: requests that mapped anew. */
+	atomic64_t misses;
+	/** @released: mappings unmapped since probe. */
+	atomic64_t released;
+};
+
+/**
+ * struct ivgpu_kmap - a kernel mapping of a range of a buffer object
+ *
+ * Made and reused by ivgpu_kmap(), released by ivgpu_kunmap().  While it
+ * has users it holds a reference to its object; idle, it holds none, and
+ * the object's free drops it (see ivgpu_kmap_drop_idle()).
+ */
+struct ivgpu_kmap {
+	/** @bo: the object mapped. */
+	struct ivgpu_bo *bo;
+	/** @offset: page-aligned offset in the object of the first byte mapped. */
+	u64 offset;
+	/** @size: page-aligned bytes mapped. */
+	u64 size;
+	/** @vaddr: kernel address of the byte at @offset. */
+	void __iomem *vaddr;
+	/** @vmapped: made by vmap_pfn() (several extents), else ioremap_wc(). */
+	bool vmapped;
+	/** @users: users; 0 while idle.  Under &ivgpu_kmap_cache.lock. */
+	unsigned int users;
+	/** @bo_link: in &ivgpu_bo.kmaps, under &ivgpu_kmap_cache.lock. */
+	struct list_head bo_link;
+	/** @lru_link: in &ivgpu_kmap_cache.lru while idle, under its lock. */
+	struct list_head lru_link;
+};
+
+/**
+ * struct ivgpu_bo - a buffer object in VRAM
+ *
+ * A GEM object without shmem backing.  It lives while a handle, a dma-buf,
+ * a user mapping (each VMA holds a reference) or an in-use kernel mapping
+ * references it; its VRAM returns to the heap when it is freed.
+ */
+struct ivgpu_bo {
+	/** @base: the GEM object; its dma_resv lock is the BO lock. */
+	struct drm_gem_object base;
+	/** @id: device-wide id, for debugfs; constant. */
+	u64 id;
+	/** @kind: &enum drm_ivgpu_bo_kind; constant. */
+	u32 kind;
+	/**
+	 * @placement: IVGPU_BO_* flags asked for or implied by @kind; a move
+	 * keeps them.  Constant.
+	 */
+	u32 placement;
+	/** @alignment: VRAM alignment of every extent; constant. */
+	u64 alignment;
+	/** @vram: the VRAM behind the object.  Under the BO lock. */
+	struct ivgpu_vram_res *vram;
+	/**
+	 * @num_blocks: @vram's extent count, written under the BO lock, read
+	 * without it (READ_ONCE()) by GEM_INFO and debugfs.
+	 */
+	u32 num_blocks;
+	/**
+	 * @kmap_pins: kernel mappings of the object held by files through
+	 * DRM_IOCTL_IVGPU_GEM_MAP; a move is refused while non-zero.  Under
+	 * the BO lock.
+	 */
+	unsigned int kmap_pins;
+	/** @kmaps: live &ivgpu_kmap of the object, under &ivgpu_kmap_cache.lock. */
+	struct list_head kmaps;
+	/** @link: in &ivgpu_bo_list.list, under its lock. */
+	struct list_head link;
+};
+
+/**
+ * struct ivgpu_bo_dump - the request of debugfs ivgpu_bo_dump
+ *
+ * Written by a write to the file, used by later reads, through any open.
+ */
+struct ivgpu_bo_dump {
+	/** @lock: protects the other members; a leaf lock. */
+	struct mutex lock;
+	/** @id: object to dump; 0 before the first request. */
+	u64 id;
+	/** @offset: first byte to dump. */
+	u64 offset;
+	/** @size: bytes to dump, 1 to IVGPU_BO_DUMP_MAX. */
+	u64 size;
+};
+
+/**
+ * struct ivgpu_file - per-file state of the driver
+ *
+ * &drm_file.driver_priv; made at open, freed after the file's handles are
+ * released.
+ */
+struct ivgpu_file {
+	/**
+	 * @kmaps: kernel mappings held through DRM_IOCTL_IVGPU_GEM_MAP, by
+	 * map id (from 1; at most the kmap_per_file module parameter).  Each
+	 * entry is a &struct ivgpu_kmap this file holds one use of.
+	 */
+	struct xarray kmaps;
+};
+
+/**
  * struct ivgpu_device - an ivgpu device
  *
  * Allocated by devm_drm_dev_alloc(), so it lives until the last reference
@@ -211,6 +399,14 @@ struct ivgpu_device {
 	struct ivgpu_ping ping;
 	/** @vram: the VRAM heap. */
 	struct ivgpu_vram vram;
+	/** @bos: every buffer object, for debugfs. */
+	struct ivgpu_bo_list bos;
+	/** @mm_stats: user-mapping counters. */
+	struct ivgpu_mm_stats mm_stats;
+	/** @kmap_cache: the kernel-mapping cache. */
+	struct ivgpu_kmap_cache kmap_cache;
+	/** @dump: the request of debugfs ivgpu_bo_dump. */
+	struct ivgpu_bo_dump dump;
 };
 
 /**
@@ -222,6 +418,28 @@ struct ivgpu_device {
 static inline struct ivgpu_device *to_ivgpu(struct drm_device *drm)
 {
 	return container_of(drm, struct ivgpu_device, drm);
+}
+
+/**
+ * to_ivgpu_bo - the ivgpu buffer object of a GEM object
+ * @obj: a GEM object created by this driver
+ *
+ * Return: the &struct ivgpu_bo embedding @obj.
+ */
+static inline struct ivgpu_bo *to_ivgpu_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct ivgpu_bo, base);
+}
+
+/**
+ * ivgpu_of_bo - the device of a buffer object
+ * @bo: the object
+ *
+ * Return: the &struct ivgpu_device @bo belongs to.
+ */
+static inline struct ivgpu_device *ivgpu_of_bo(const struct ivgpu_bo *bo)
+{
+	return to_ivgpu(bo->base.dev);
 }
 
 #endif /* _IVGPU_TYPES_H_ */

@@ -131,6 +131,26 @@ TEST_F(mod, rmmod_after_open_objects_no_leak)
 	close(fd);
 }
 
+/* An exported dma-buf keeps the module, with no DRM file open. */
+TEST_F(mod, rmmod_refused_while_dmabuf_exists)
+{
+	int fd = ivgpu_wait_render(5000), dmabuf = -1;
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ivgpu_bo_create(fd, 4 * IVGPU_PAGE, 0, &h));
+	ASSERT_EQ(0, drmPrimeHandleToFD(fd, h, DRM_CLOEXEC, &dmabuf));
+	ASSERT_EQ(0, ivgpu_gem_close(fd, h));
+	close(fd);
+	EXPECT_EQ(-EWOULDBLOCK, unload_module());
+	EXPECT_TRUE(module_loaded());
+	close(dmabuf);
+	EXPECT_EQ(0, unload_module());
+	EXPECT_FALSE(module_loaded());
+	EXPECT_EQ(0, ivgpu_kmsg_reports(self->kmsg_seq, NULL));
+	ASSERT_EQ(0, load_module());
+}
+
 TEST_F(mod, load_unload_cycles)
 {
 	uint64_t vram = 0, v = 0;

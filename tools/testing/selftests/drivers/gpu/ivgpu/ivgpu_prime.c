@@ -345,4 +345,66 @@ TEST_F(prime, dmabuf_keeps_object_alive)
 	self->fd2 = -1;
 }
 
+/*
+ * The importer's mapping lives in the same device-wide address space: a
+ * move or a revoke through the exporter's handle zaps it too, and it sees
+ * the data at the new place.
+ */
+TEST_F_TIMEOUT(prime, move_seen_by_importer, 60)
+{
+	uint64_t size = 128 * IVGPU_KIB;
+	int sv[2], dmabuf = -1, status;
+	struct ivgpu_mm_stats s0;
+	uint64_t *p;
+	pid_t pid;
+	uint32_t h;
+
+	IVGPU_NEED_CPU_ACCESS();
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
+	p = ivgpu_bo_mmap(self->fd, h, size);
+	ASSERT_NE(MAP_FAILED, p);
+	ivgpu_fill(p, size, 93);
+	ASSERT_EQ(0, export(self->fd, h, &dmabuf));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int cfd = ivgpu_open_render(), buf = recv_fd(sv[1]), r;
+		uint64_t *cp;
+		uint32_t ch;
+
+		if (cfd < 0 || buf < 0 || import(cfd, buf, &ch))
+			_exit(1);
+		cp = ivgpu_bo_mmap(cfd, ch, size);
+		if (cp == MAP_FAILED)
+			_exit(2);
+		for (r = 0; r < 3; r++) {
+			if (ivgpu_check(cp, size, 93 + r) != -1)	/* all entries in */
+				_exit(3);
+			say(sv[1], 'r');
+			if (hear(sv[1]) != 'm')				/* moved */
+				_exit(4);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(0, send_fd(sv[0], dmabuf));
+	close(dmabuf);
+	for (int r = 0; r < 3; r++) {
+		ASSERT_EQ('r', hear(sv[0])) TH_LOG("round %d: the importer saw wrong data", r);
+		s0 = ivgpu_mm_stats();
+		ASSERT_EQ(0, ivgpu_bo_move(self->fd, h, r & 1 ? 0 : IVGPU_MOVE_CONTIGUOUS, NULL));
+		ivgpu_fill(p, size, 94 + r);
+		/* The parent and the child each fault the object back. */
+		EXPECT_LT(s0.faults, ivgpu_mm_stats().faults);
+		say(sv[0], 'm');
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d", WEXITSTATUS(status));
+	EXPECT_EQ(0, munmap(p, size));
+	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
+	close(sv[0]);
+	close(sv[1]);
+}
+
 TEST_HARNESS_MAIN

@@ -407,4 +407,31 @@ TEST_F_TIMEOUT(prime, move_seen_by_importer, 60)
 	close(sv[1]);
 }
 
+/*
+ * mmap() of the dma-buf fd itself must fail: such a VMA would belong to the
+ * dma-buf's file, outside the device-wide address space that revoke and
+ * move zap, so it could keep pointing at VRAM the object no longer owns.
+ * (Map through a DRM file that imported it instead.)
+ */
+TEST_F(prime, dmabuf_mmap_refused)
+{
+	int dmabuf = -1;
+	uint32_t h;
+	void *p;
+
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd, 4 * PAGE, 0, &h));
+	ASSERT_EQ(0, export(self->fd, h, &dmabuf));
+	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	TH_LOG("mmap of the dma-buf: %s", p == MAP_FAILED ? strerror(errno) : "mapped");
+	if (p != MAP_FAILED)
+		munmap(p, 4 * PAGE);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, dmabuf, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	if (p != MAP_FAILED)
+		munmap(p, PAGE);
+	close(dmabuf);
+	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
+}
+
 TEST_HARNESS_MAIN

@@ -300,6 +300,9 @@ int ivgpu_kmap_access(struct ivgpu_bo *bo, u64 offset, void *buf, size_t len, bo
 	int ret;
 	int idx;
 
+	if (!len)
+		return 0;
+
 	if (!drm_dev_enter(&ivgpu->drm, &idx))
 		return -ENODEV;
 

@@ -349,7 +349,8 @@ static void ivgpu_vram_release_wc(void *data)
  * Declare VRAM in BAR2 write-combining: with PAT, the PTEs of user mappings
  * take the memory type reserved for their physical range (uncached without
  * a reservation); without PAT, an MTRR does the job.  Device-managed: it
- * goes when the driver lets go of the BAR.
+ * goes when the driver lets go of the BAR.  Without it mappings still work,
+ * uncached, so a failure is only worth a warning.
  */
 static int ivgpu_vram_reserve_wc(struct ivgpu_device *ivgpu)
 {
@@ -361,8 +362,11 @@ static int ivgpu_vram_reserve_wc(struct ivgpu_device *ivgpu)
 		return 0;
 
 	ret = arch_io_reserve_memtype_wc(phys, vram->size);
-	if (ret)
-		return ret;
+	if (ret) {
+		drm_warn(&ivgpu->drm, "VRAM cannot be made write-combining (%d): CPU mappings are uncached\n",
+			 ret);
+		return 0;
+	}
 	vram->wc_cookie = arch_phys_wc_add(phys, vram->size);
 	return devm_add_action_or_reset(&ivgpu->pdev->dev, ivgpu_vram_release_wc, ivgpu);
 }

@@ -51,8 +51,10 @@ check "the time limit ends a run with 124 (got $rc after ${took}s)" \
 check "nothing left running after a time out" none_left
 
 # Ctrl-C: SIGINT to the runner's whole process group, as a terminal sends it.
+# A shell started in the background ignores SIGINT and cannot trap what it
+# ignored at entry, so the runner is started with SIGINT's default restored.
 set -m
-"$vm" --timeout 300 -- 'sleep 1000' > /dev/null 2>&1 &
+env --default-signal=INT "$vm" --timeout 300 -- 'sleep 1000' > /dev/null 2>&1 &
 pid=$!
 set +m
 for _ in $(seq 100); do

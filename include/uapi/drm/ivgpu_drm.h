@@ -7,6 +7,12 @@
  * zero, unknown flags and values rejected with -EINVAL.  Structures are only
  * ever extended at the end; the ioctl number encodes the size, so the DRM core
  * zero-extends requests from older userspace.
+ *
+ * Every ioctl returns -ENODEV once the device is gone.  Until banked windows
+ * exist, a device in the small-BAR configuration (IVGPU_BAR_SMALL) has no
+ * CPU access to VRAM: mmap(), GEM_PREAD, GEM_PWRITE, GEM_MOVE and GEM_MAP
+ * return -EOPNOTSUPP there; creating, describing, sharing, revoking and
+ * closing objects work.
  */
 #ifndef _UAPI_IVGPU_DRM_H_
 #define _UAPI_IVGPU_DRM_H_
@@ -209,8 +215,10 @@ struct drm_ivgpu_gem_mmap_offset {
  * into a mapping of any ivgpu object, this one included.
  *
  * Errors: -ENOENT for an unknown handle; -EINVAL for non-zero @flags or a
- * range that does not lie inside the object; -EFAULT for a bad @data_ptr.
- * A zero @size succeeds and copies nothing.
+ * range that does not lie inside the object (an @offset past the end is
+ * refused even with a zero @size); -EFAULT for a bad @data_ptr, in which
+ * case a prefix of the range may have been copied.  A zero @size at an
+ * offset inside the object succeeds and copies nothing.
  *
  * @handle: in, the object.
  * @flags: in, must be zero.
@@ -257,12 +265,13 @@ struct drm_ivgpu_gem_revoke {
  *
  * Allocates new VRAM, removes the object's user page-table entries, copies
  * the contents and frees the old VRAM.  Existing mappings keep working and
- * see the same contents.
+ * see the same contents.  The object keeps its alignment, and stays one
+ * block if it was created contiguous.
  *
  * Errors: -ENOENT for an unknown handle; -EINVAL for unknown flags or
  * non-zero padding; -ENOSPC when VRAM cannot hold a second copy now; -EBUSY
  * while a kernel mapping of the object made with DRM_IOCTL_IVGPU_GEM_MAP
- * is held.
+ * is held; -EINTR when a signal interrupted the wait for the object.
  *
  * @handle: in, the object.
  * @flags: in, IVGPU_MOVE_* flags.
@@ -307,7 +316,8 @@ struct drm_ivgpu_gem_move {
  *
  * Errors: -ENOENT for an unknown handle; -EINVAL for unknown flags, not
  * exactly one of KERNEL and USER, a range that is not page-aligned or not
- * inside the object, or non-zero padding; create's errors with CREATE
+ * inside the object, or non-zero @create_size, @create_kind or
+ * @create_flags without %IVGPU_MAP_CREATE; create's errors with CREATE
  * (nothing is left allocated when a step after it fails); -ENOSPC when the
  * file holds too many kernel mappings; -ENOMEM when address space runs out.
  *

@@ -168,7 +168,8 @@ static inline int ivgpu_kmsg_reports(unsigned long long since_seq,
 	static const char * const bad[] = {
 		"BUG:", "WARNING:", "Oops", "Call Trace", "KASAN", "UBSAN",
 		"circular locking", "recursive locking", "general protection",
-		"leaked",
+		/* the driver's "VRAM leak:" and "kernel mapping leak:", kmemleak's */
+		"leak:", "suspected memory leak",
 	};
 	char rec[2048];
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);

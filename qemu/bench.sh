@@ -25,7 +25,7 @@ fi
 # 256 MiB objects fit; 2 GiB of guest memory for the anonymous and vgem peers.
 "$here/ivgpu-vm" --vram 512M --mem 2048 --bochs 256M --timeout 1800 \
 	--dmesg "$out/dmesg.txt" -- \
-	"load-extra-modules && ivgpu-bench -r $reps -c /tmp/bench.csv && echo '# csv' && cat /tmp/bench.csv" \
+	"load-extra-modules && ivgpu-bench -r $reps -P 1,16,64,256,1024 -c /tmp/bench.csv && echo '# csv' && cat /tmp/bench.csv" \
 	| tr -d '\r' > "$out/raw.txt"
 sed '/^# csv$/,$d' "$out/raw.txt" > "$out/table.md"
 sed '1,/^# csv$/d' "$out/raw.txt" > "$out/bench.csv"
@@ -53,6 +53,12 @@ Workloads: *first-touch* writes one word in every page of a fresh mapping;
 *memset* and *memcpy* (first half onto second half) run on a mapping already
 touched. faults/MiB is the process's page faults (for ivgpu, its fault
 handler's count from debugfs); pages/fault is the prefault batch achieved.
+
+The first table sweeps ivgpu's prefault batch (module parameter
+\`prefault_pages\`: one fault inserts the aligned run of that many pages around
+the faulting address, clamped to the VMA and to the VRAM block, with
+vmf_insert_pfn_prot() per page) to choose its default; the second compares the
+peers with the default.
 
 HDR
 	cat "$out/table.md"

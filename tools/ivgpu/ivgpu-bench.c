@@ -18,8 +18,12 @@
  *   memset       memset of the whole buffer, once mapped and touched
  *   memcpy       memcpy of the first half onto the second half, likewise
  *
- * usage: ivgpu-bench [-r REPS] [-s MiB]... [-p PEER]...
- * Prints a Markdown table and, with -c FILE, CSV rows for plotting.
+ * With -P N,N,... it also sweeps ivgpu's prefault batch (the prefault_pages
+ * module parameter): first touch of an ivgpu object with each batch size,
+ * interleaved, to choose the default.
+ *
+ * usage: ivgpu-bench [-r REPS] [-s MiB]... [-p PEER]... [-P N,N,...] [-c CSV]
+ * Prints Markdown tables and, with -c FILE, CSV rows for plotting.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +45,8 @@
 
 #define MAX_REPS	32
 #define MAX_SIZES	8
+#define MAX_SWEEP	16
+#define PREFAULT_PARAM	"/sys/module/ivgpu/parameters/prefault_pages"
 #define PAGE		4096ul
 
 enum peer { ANON, POPULATED, IVGPU, BOCHS, VGEM, NPEERS };
@@ -265,6 +271,32 @@ static int run_one(enum peer p, enum work w, size_t size, struct sample *s)
 	return 0;
 }
 
+static int write_prefault(unsigned int pages)
+{
+	FILE *f = fopen(PREFAULT_PARAM, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%u\n", pages) < 0 ? -EIO : 0;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+static int read_prefault(void)
+{
+	FILE *f = fopen(PREFAULT_PARAM, "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -286,13 +318,16 @@ static double median(const struct sample *s, int n, size_t field)
 int main(int argc, char **argv)
 {
 	static struct sample res[MAX_SIZES][NPEERS][NWORK][MAX_REPS];
+	static struct sample sweep[MAX_SIZES][MAX_SWEEP][MAX_REPS];
 	static int err[MAX_SIZES][NPEERS];
+	unsigned int sweep_pages[MAX_SWEEP];
+	int nsweep = 0, k;
 	size_t sizes[MAX_SIZES];
 	bool want[NPEERS] = { false };
 	int nsizes = 0, reps = 5, opt, si, p, w, r, np = 0;
 	FILE *csv = NULL;
 
-	while ((opt = getopt(argc, argv, "r:s:p:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:p:c:P:")) != -1) {
 		switch (opt) {
 		case 'r':
 			reps = atoi(optarg);
@@ -312,8 +347,15 @@ int main(int argc, char **argv)
 		case 'c':
 			csv = fopen(optarg, "w");
 			break;
+		case 'P': {
+			char *tok = strtok(optarg, ",");
+
+			for (; tok && nsweep < MAX_SWEEP; tok = strtok(NULL, ","))
+				sweep_pages[nsweep++] = strtoul(tok, NULL, 0);
+			break;
+		}
 		default:
-			fprintf(stderr, "usage: %s [-r REPS] [-s MiB]... [-p PEER]... [-c CSV]\n",
+			fprintf(stderr, "usage: %s [-r REPS] [-s MiB]... [-p PEER]... [-P N,N,...] [-c CSV]\n",
 				argv[0]);
 			return 2;
 		}
@@ -356,6 +398,45 @@ int main(int argc, char **argv)
 						       sizes[si] >> 20, strerror(-ret));
 					}
 				}
+
+	/* The prefault sweep: ivgpu's first touch with each batch size. */
+	if (nsweep && drm_fd[IVGPU] >= 0) {
+		int saved = read_prefault();
+
+		for (r = 0; r < reps; r++)
+			for (si = 0; si < nsizes; si++)
+				for (k = 0; k < nsweep; k++) {
+					if (write_prefault(sweep_pages[k]) ||
+					    run_one(IVGPU, FIRST_TOUCH, sizes[si], &sweep[si][k][r])) {
+						printf("# prefault sweep failed: %s\n", strerror(errno));
+						nsweep = 0;
+						break;
+					}
+				}
+		if (saved > 0)
+			write_prefault(saved);
+		if (nsweep) {
+			printf("\nPrefault batch (ivgpu first touch, module parameter prefault_pages; default %d):\n\n",
+			       saved);
+			printf("| size | prefault_pages | median ms | faults/MiB | pages/fault | vs 1 page |\n");
+			printf("|---|---:|---:|---:|---:|---:|\n");
+		}
+		for (si = 0; si < nsizes && nsweep; si++) {
+			double mib = sizes[si] / 1048576.0;
+			double base = median(sweep[si][0], reps, offsetof(struct sample, ns));
+
+			for (k = 0; k < nsweep; k++) {
+				double ns = median(sweep[si][k], reps, offsetof(struct sample, ns));
+				double f = median(sweep[si][k], reps,
+						  offsetof(struct sample, ivgpu_faults));
+				double pg = median(sweep[si][k], reps,
+						   offsetof(struct sample, ivgpu_pages));
+
+				printf("| %.0f MiB | %u | %.2f | %.2f | %.1f | %.2fx |\n", mib,
+				       sweep_pages[k], ns / 1e6, f / mib, f ? pg / f : 0, base / ns);
+			}
+		}
+	}
 
 	printf("\n| size | workload | peer | median ms | MB/s | faults/MiB | pages/fault | vs anon | vs bochs |\n");
 	printf("|---|---|---|---:|---:|---:|---:|---:|---:|\n");

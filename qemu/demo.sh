@@ -3,7 +3,7 @@
 # what the driver found.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-show='dmesg | grep -E "ivgpu.*(ivgpu|VRAM|BAR)" | sed "s/^/  kernel: /"; ivgpu-info'
+show='dmesg | grep -E "ivgpu.*(ivgpu|VRAM|BAR)" | sed "s/^/  kernel: /"; ivgpu-info && echo && ivgpu-mmdemo'
 echo "== ivgpu demo: large BAR (256 MiB of VRAM, all of it in BAR2)"
 "$here/ivgpu-vm" --vram 256M --timeout 300 -- "$show"
 echo

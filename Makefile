@@ -1,7 +1,9 @@
 # ivgpu: top-level build.
 #
 #   make demo     install what is missing, build, boot a VM and show the device
-#   make check    install what is missing, build, run every test
+#   make check    install what is missing, build, run every test (Debian's
+#                 kernel and the debug kernel, both BAR configurations)
+#   make check-debug  only the kselftests on the debug kernel
 #   make          build the module, the device model, the tests, the initramfs
 #   make bench    benchmarks in one VM boot; writes docs/perf.md (not a test)
 #   make shell    a shell in a VM with the device (large BAR; SMALL=1 for small)
@@ -38,7 +40,7 @@ TEST_SRCS	:= $(wildcard $(TESTDIR)/*.c $(TESTDIR)/*.h $(TESTDIR)/Makefile \
 		   $(TESTDIR)/settings $(TESTDIR)/config) include/uapi/drm/ivgpu_drm.h
 RIG_SRCS	:= qemu/mkinitramfs.sh qemu/guest-init.sh qemu/guest-kselftests.sh
 
-.PHONY: all deps demo check bench _demo _check _bench module host tests tools initramfs shell \
+.PHONY: all deps demo check check-debug bench _demo _check _check-debug _bench debug module host tests tools initramfs shell \
 	lint check-host clean distclean
 
 all: module host tests tools initramfs
@@ -47,7 +49,7 @@ deps:
 	@qemu/install-deps.sh
 
 # The two entry points: dependencies first, then a fresh make that sees them.
-demo check bench:
+demo check check-debug bench:
 	@qemu/install-deps.sh
 	@$(MAKE) --no-print-directory _$@
 
@@ -56,6 +58,14 @@ _demo: all
 
 _check: all
 	@qemu/check.sh
+
+_check-debug: all debug
+	@IVGPU_HOST=0 IVGPU_KERNELS=debug qemu/check.sh
+
+# The debug kernel (built once, cached outside the tree), ivgpu.ko for it and
+# its initramfs.
+debug: tests tools
+	@qemu/debug-build.sh
 
 _bench: all
 	@qemu/bench.sh

@@ -1,10 +1,14 @@
 #!/bin/bash
-# Run every ivgpu test: the device model's host-side tests, then the
-# kselftests in a VM in each BAR configuration.  Prints the TAP output, scans
-# each guest's kernel log for reports, and ends with "N passed, N failed,
-# N skipped".  Exits non-zero on any failure.  Logs are kept in build/check/.
+# Run every ivgpu test: the device model's host-side tests and the runner's
+# tests, then the kselftests in a VM in each BAR configuration, on Debian's
+# kernel and on the debug kernel (lockdep, KASAN, kmemleak, DEBUG_VM...).
+# Prints the TAP output, scans each guest's kernel log for reports, and ends
+# with "N passed, N failed, N skipped".  Exits non-zero on any failure.
+# Logs are kept in build/check/.
 #
-# IVGPU_CONFIGS selects configurations (default "large small").
+# IVGPU_CONFIGS   BAR configurations (default "large small")
+# IVGPU_KERNELS   which guest kernels: "debian" (default), "debug", or both
+# IVGPU_HOST=0    skip the host-side tests
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -14,7 +18,7 @@ rm -rf "$logs"
 mkdir -p "$logs"
 
 # Kernel reports that fail a run wherever they appear in a guest's log.
-dmesg_bad='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|general protection|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|kmemleak|ivgpu.*leak|probe of .* failed'
+dmesg_bad='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|general protection|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|suspected memory leak|ivgpu.*leak|probe of .* failed'
 
 pass=0 fail=0 skip=0
 account() { # TAP file
@@ -28,42 +32,69 @@ synthetic() { # ok|not-ok NAME DESCRIPTION: one result the rig itself checked
 	printf '# ivgpu-suite: %s\n1..1\n%s\n# ivgpu-suite-exit: %s 0\n' "$2" "$line" "$2" \
 		| tee -a "$logs/rig.tap"
 }
+host_suite() { # NAME, then the command
+	local name=$1
+	shift
+	echo "# ivgpu-suite: $name" > "$logs/$name.tap"
+	"$@" 2>&1 | tee -a "$logs/$name.tap"
+	echo "# ivgpu-suite-exit: $name ${PIPESTATUS[0]}" >> "$logs/$name.tap"
+	account "$logs/$name.tap"
+}
+
+# vm_suites LABEL GUEST-COMMAND [ivgpu-vm options...]: the kselftests in each
+# BAR configuration, counted, with the guest's kernel log scanned.
+vm_suites() {
+	local label=$1 cmd=$2 config rc
+	shift 2
+	for config in ${IVGPU_CONFIGS:-large small}; do
+		local name=$label-$config args
+		case $config in
+		large) args=(--vram 256M) ;;
+		small) args=(--small-bar --vram 64M --windows 2 --window-size 1M) ;;
+		*) echo "check.sh: unknown configuration $config" >&2; exit 2 ;;
+		esac
+		echo "# === kselftests, $label kernel, $config BAR: ${args[*]}"
+		"$here/ivgpu-vm" "$@" "${args[@]}" --plain-ivshmem \
+			--dmesg "$logs/dmesg-$name.txt" --console "$logs/console-$name.txt" \
+			-- "$cmd" 2>&1 | tr -d '\r' | tee "$logs/vm-$name.tap"
+		rc=${PIPESTATUS[0]}
+		account "$logs/vm-$name.tap"
+		if [ "$rc" -ge 124 ]; then
+			synthetic not-ok "vm-$name" "the VM run failed or hit its time limit (exit $rc)"
+		fi
+		if [ ! -s "$logs/dmesg-$name.txt" ]; then
+			synthetic not-ok "dmesg-$name" "no kernel log came back from the guest"
+		elif grep -E "$dmesg_bad" "$logs/dmesg-$name.txt" > "$logs/dmesg-$name.bad"; then
+			sed 's/^/# kernel: /' "$logs/dmesg-$name.bad" | head -n 40
+			synthetic not-ok "dmesg-$name" "kernel reports in the guest's log"
+		else
+			synthetic ok "dmesg-$name" "guest kernel log has no BUG, WARNING, Oops, lockdep, KASAN or leak report"
+		fi
+	done
+}
 
 start=$(date +%s)
 echo "TAP version 13"
-echo "# ivgpu-suite: host/test-ivgpu-dev" > "$logs/host.tap"
-make --no-print-directory -s -C "$here" O="$build/host" check 2>&1 | tee -a "$logs/host.tap"
-echo "# ivgpu-suite-exit: host/test-ivgpu-dev ${PIPESTATUS[0]}" >> "$logs/host.tap"
-account "$logs/host.tap"
+if [ "${IVGPU_HOST:-1}" = 1 ]; then
+	host_suite host-ivgpu-dev make --no-print-directory -s -C "$here" O="$build/host" check
+	host_suite host-rig "$here/tests/test-rig.sh"
+fi
 
-echo "# ivgpu-suite: host/test-rig" > "$logs/rig-runner.tap"
-"$here/tests/test-rig.sh" 2>&1 | tee -a "$logs/rig-runner.tap"
-echo "# ivgpu-suite-exit: host/test-rig ${PIPESTATUS[0]}" >> "$logs/rig-runner.tap"
-account "$logs/rig-runner.tap"
-
-for config in ${IVGPU_CONFIGS:-large small}; do
-	case $config in
-	large) args=(--vram 256M) ;;
-	small) args=(--small-bar --vram 64M --windows 2 --window-size 1M) ;;
-	*) echo "check.sh: unknown configuration $config" >&2; exit 2 ;;
+for kernel in ${IVGPU_KERNELS:-debian}; do
+	case $kernel in
+	debian)
+		vm_suites debian /ivgpu/run-kselftests --timeout 1500
+		;;
+	debug)
+		# Built and cached by qemu/debug-kernel.sh; the module and initramfs
+		# for it by make debug-initramfs.
+		dk=$("$here/debug-kernel.sh") || { synthetic not-ok debug-kernel "building the debug kernel failed"; continue; }
+		vm_suites debug \
+			'kmemleak-check start; /ivgpu/run-kselftests; rc=$?; kmemleak-check report; exit $rc' \
+			--kernel "$dk/bzImage" --initrd "$build/debug/initramfs.cpio.gz" --timeout 2700
+		;;
+	*) echo "check.sh: unknown kernel $kernel" >&2; exit 2 ;;
 	esac
-	echo "# === kselftests, $config BAR: ${args[*]}"
-	"$here/ivgpu-vm" "${args[@]}" --plain-ivshmem --timeout 1500 \
-		--dmesg "$logs/dmesg-$config.txt" --console "$logs/console-$config.txt" \
-		-- /ivgpu/run-kselftests 2>&1 | tr -d '\r' | tee "$logs/vm-$config.tap"
-	rc=${PIPESTATUS[0]}
-	account "$logs/vm-$config.tap"
-	if [ "$rc" -ge 124 ]; then
-		synthetic not-ok "vm-$config" "the VM run failed or hit its time limit (exit $rc)"
-	fi
-	if [ ! -s "$logs/dmesg-$config.txt" ]; then
-		synthetic not-ok "dmesg-$config" "no kernel log came back from the guest"
-	elif grep -E "$dmesg_bad" "$logs/dmesg-$config.txt" > "$logs/dmesg-$config.bad"; then
-		sed 's/^/# kernel: /' "$logs/dmesg-$config.bad" | head -n 40
-		synthetic not-ok "dmesg-$config" "kernel reports in the guest's log"
-	else
-		synthetic ok "dmesg-$config" "guest kernel log has no BUG, WARNING, Oops, lockdep or KASAN report"
-	fi
 done
 [ -f "$logs/rig.tap" ] && account "$logs/rig.tap"
 

@@ -5,7 +5,8 @@
 set -eu
 pkgs="make gcc libc6-dev pkg-config cpio gzip xz-utils kmod perl
 qemu-system-x86 qemu-system-data linux-image-amd64 linux-headers-amd64
-busybox-static libdrm-dev linux-source-6.1 sparse"
+busybox-static libdrm-dev linux-source-6.1 sparse
+bc flex bison libelf-dev libssl-dev"
 missing=
 for p in $pkgs; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)

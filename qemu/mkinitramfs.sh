@@ -6,13 +6,15 @@
 # to run.
 #
 # usage: mkinitramfs.sh -k KVER -m ivgpu.ko -t TESTDIR -o OUT.cpio.gz
-#                       [-x extra_module]... [-b bindir]
+#                       [-x extra_module]... [-b bindir] [-d MODROOT]
+# -d: the modules are under MODROOT/lib/modules/KVER (a kernel built with
+# INSTALL_MOD_PATH=MODROOT) instead of the installed kernel's.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-kver= ko= tests= out= bindir=
+kver= ko= tests= out= bindir= modroot=
 extra=()
-while getopts "k:m:t:o:x:b:" opt; do
+while getopts "k:m:t:o:x:b:d:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) ko=$OPTARG ;;
@@ -20,6 +22,7 @@ while getopts "k:m:t:o:x:b:" opt; do
 	o) out=$OPTARG ;;
 	x) extra+=("$OPTARG") ;;
 	b) bindir=$OPTARG ;;
+	d) modroot=$OPTARG ;;
 	*) echo "usage: $0 -k KVER -m ivgpu.ko -t TESTDIR -o OUT [-x MOD]... [-b BINDIR]" >&2
 	   exit 2 ;;
 	esac
@@ -27,7 +30,7 @@ done
 [ -n "$kver" ] && [ -n "$ko" ] && [ -n "$tests" ] && [ -n "$out" ] || {
 	echo "mkinitramfs.sh: -k, -m, -t and -o are required" >&2; exit 2; }
 
-moddir=/lib/modules/$kver
+moddir=$modroot/lib/modules/$kver
 [ -f "$moddir/modules.dep" ] || { echo "mkinitramfs.sh: no $moddir/modules.dep" >&2; exit 1; }
 busybox=/bin/busybox	# from busybox-static: the guest has no libc
 [ -x "$busybox" ] || { echo "mkinitramfs.sh: busybox-static is not installed" >&2; exit 1; }
@@ -104,9 +107,11 @@ cp -r "$tests"/. "$root/ivgpu/tests/"
 [ -z "$bindir" ] || cp -r "$bindir"/. "$root/ivgpu/bin/"
 cp "$here/guest-init.sh" "$root/init"
 cp "$here/guest-kselftests.sh" "$root/ivgpu/run-kselftests"
+cp "$here/guest-kmemleak.sh" "$root/ivgpu/bin/kmemleak-check"
 printf '#!/bin/sh\n# Load the modules built in for benchmarks (bochs, vgem and what they need).\nwhile read -r m; do insmod "$m" || exit 1; done < /etc/ivgpu/extra-modules.order\n' \
 	> "$root/ivgpu/bin/load-extra-modules"
-chmod +x "$root/init" "$root/ivgpu/run-kselftests" "$root/ivgpu/bin/load-extra-modules"
+chmod +x "$root/init" "$root/ivgpu/run-kselftests" "$root/ivgpu/bin/load-extra-modules" \
+	"$root/ivgpu/bin/kmemleak-check"
 echo "$kver" > "$root/etc/ivgpu/kver"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) \

@@ -6,6 +6,8 @@
 #   make check-debug  only the kselftests on the debug kernel
 #   make          build the module, the device model, the tests, the initramfs
 #   make bench    benchmarks in one VM boot; writes docs/perf.md (not a test)
+#   make fuzz     a long UAPI fuzz in both BAR configurations (FUZZ_CALLS,
+#                 FUZZ_SEED to replay)
 #   make shell    a shell in a VM with the device (large BAR; SMALL=1 for small)
 #   make lint     checkpatch --strict and sparse over the driver
 #
@@ -41,7 +43,7 @@ TEST_SRCS	:= $(wildcard $(TESTDIR)/*.c $(TESTDIR)/*.h $(TESTDIR)/Makefile \
 RIG_SRCS	:= qemu/mkinitramfs.sh qemu/guest-init.sh qemu/guest-kselftests.sh
 
 .PHONY: all deps demo check check-debug bench _demo _check _check-debug _bench debug module host tests tools initramfs shell \
-	lint check-host clean distclean
+	lint check-host fuzz clean distclean
 
 all: module host tests tools initramfs
 
@@ -69,6 +71,14 @@ debug: tests tools
 
 _bench: all
 	@qemu/bench.sh
+
+# A long run of ivgpu_fuzz, large BAR then small; FUZZ_SEED=N replays a seed.
+FUZZ_CALLS	?= 200000
+fuzz: all
+	qemu/ivgpu-vm --timeout 3600 -- \
+		'IVGPU_FUZZ_CALLS=$(FUZZ_CALLS) $(if $(FUZZ_SEED),IVGPU_FUZZ_SEED=$(FUZZ_SEED)) ./tests/ivgpu_fuzz'
+	qemu/ivgpu-vm --timeout 3600 --small-bar --vram 64M -- \
+		'IVGPU_FUZZ_CALLS=$(FUZZ_CALLS) $(if $(FUZZ_SEED),IVGPU_FUZZ_SEED=$(FUZZ_SEED)) ./tests/ivgpu_fuzz'
 
 module: $(KO)
 $(KO): $(DRIVER_SRCS) Kbuild drivers/gpu/drm/ivgpu/Kbuild

@@ -58,7 +58,7 @@ demo check check-debug bench:
 _demo: all
 	@qemu/demo.sh
 
-_check: all
+_check: all debug
 	@qemu/check.sh
 
 _check-debug: all debug

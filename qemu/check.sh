@@ -7,7 +7,7 @@
 # Logs are kept in build/check/.
 #
 # IVGPU_CONFIGS   BAR configurations (default "large small")
-# IVGPU_KERNELS   which guest kernels: "debian" (default), "debug", or both
+# IVGPU_KERNELS   which guest kernels: "debian debug" (default), or one of them
 # IVGPU_HOST=0    skip the host-side tests
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -80,7 +80,7 @@ if [ "${IVGPU_HOST:-1}" = 1 ]; then
 	host_suite host-rig "$here/tests/test-rig.sh"
 fi
 
-for kernel in ${IVGPU_KERNELS:-debian}; do
+for kernel in ${IVGPU_KERNELS:-debian debug}; do
 	case $kernel in
 	debian)
 		vm_suites debian /ivgpu/run-kselftests --timeout 1500

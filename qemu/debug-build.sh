@@ -13,7 +13,7 @@ src=$build/debug/src
 
 mkdir -p "$src"
 (cd "$top" && find Kbuild drivers include -type f \( -name Kbuild -o -name '*.[ch]' \) \
-	! -name '*.mod.c' | cpio -pdm --quiet "$src")
+	! -name '*.mod.c' | cpio -pdmu --quiet "$src")
 make -s -C "$dk/obj" M="$src" -j"$(nproc)" modules
 "$here/mkinitramfs.sh" -k "$kver" -d "$dk/modules" -m "$src/drivers/gpu/drm/ivgpu/ivgpu.ko" \
 	-t "$build/ksft" -b "$build/tools" -o "$build/debug/initramfs.cpio.gz"

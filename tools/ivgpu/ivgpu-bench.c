@@ -43,6 +43,8 @@
 #include <xf86drm.h>
 #include <drm/ivgpu_drm.h>
 
+#include "ivgpu-tool.h"
+
 #define MAX_REPS	32
 #define MAX_SIZES	8
 #define MAX_SWEEP	16
@@ -75,6 +77,12 @@ struct sample {
 static int drm_fd[NPEERS] = { -1, -1, -1, -1, -1 };
 static char ivgpu_debugfs[512];
 
+/* One counter of ivgpu's debugfs ivgpu_mm, or -1. */
+static long long ivgpu_counter(const char *name)
+{
+	return ivgpu_tool_counter(ivgpu_debugfs, "ivgpu_mm", name);
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -89,73 +97,6 @@ static long minflt(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_minflt;
-}
-
-/* First DRM node with this driver name; primary nodes for dumb buffers. */
-static int open_driver(const char *name, bool render)
-{
-	char path[64];
-	int i, fd;
-
-	for (i = render ? 128 : 0; i < (render ? 192 : 64); i++) {
-		drmVersionPtr v;
-
-		snprintf(path, sizeof(path), render ? "/dev/dri/renderD%d" : "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, name)) {
-			drmFreeVersion(v);
-			return fd;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-	}
-	return -1;
-}
-
-/* One counter of ivgpu's debugfs ivgpu_mm, or -1. */
-static long long ivgpu_counter(const char *name)
-{
-	char path[600], line[128], key[64];
-	long long v, found = -1;
-	FILE *f;
-
-	if (!ivgpu_debugfs[0])
-		return -1;
-	snprintf(path, sizeof(path), "%s/ivgpu_mm", ivgpu_debugfs);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", key, &v) == 2 && !strcmp(key, name))
-			found = v;
-	fclose(f);
-	return found;
-}
-
-static void find_ivgpu_debugfs(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/sys/kernel/debug/dri");
-
-	while (d && (de = readdir(d))) {
-		char path[600], buf[64] = "";
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/name", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && !strncmp(buf, "ivgpu ", 6))
-			snprintf(ivgpu_debugfs, sizeof(ivgpu_debugfs), "/sys/kernel/debug/dri/%s",
-				 de->d_name);
-		fclose(f);
-	}
-	if (d)
-		closedir(d);
 }
 
 static int dumb_create(int fd, size_t size, struct buf *b)
@@ -372,10 +313,10 @@ int main(int argc, char **argv)
 		for (p = 0; p < NPEERS; p++)
 			want[p] = true;
 
-	drm_fd[IVGPU] = open_driver("ivgpu", true);
-	drm_fd[BOCHS] = open_driver("bochs-drm", false);
-	drm_fd[VGEM] = open_driver("vgem", false);
-	find_ivgpu_debugfs();
+	drm_fd[IVGPU] = ivgpu_tool_open_driver("ivgpu", true);
+	drm_fd[BOCHS] = ivgpu_tool_open_driver("bochs-drm", false);
+	drm_fd[VGEM] = ivgpu_tool_open_driver("vgem", false);
+	ivgpu_tool_debugfs(ivgpu_debugfs, sizeof(ivgpu_debugfs));
 	for (p = IVGPU; p < NPEERS; p++)
 		if (want[p] && drm_fd[p] < 0) {
 			printf("# %s: no device in this VM, left out\n", peer_name[p]);

@@ -19,6 +19,8 @@
 #include <xf86drm.h>
 #include <drm/ivgpu_drm.h>
 
+#include "ivgpu-tool.h"
+
 #define PINGS 25
 
 static int get(int fd, uint32_t param, uint64_t *v)
@@ -51,58 +53,18 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The ivgpu_ping file of the device's debugfs directory, or NULL. */
-static char *ping_path(void)
-{
-	static char path[300];
-	struct dirent *de;
-	DIR *d = opendir("/sys/kernel/debug/dri");
-
-	while (d && (de = readdir(d))) {
-		char name[300], buf[64] = "";
-		FILE *f;
-
-		snprintf(name, sizeof(name), "/sys/kernel/debug/dri/%s/name", de->d_name);
-		f = fopen(name, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && !strncmp(buf, "ivgpu ", 6)) {
-			snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/ivgpu_ping",
-				 de->d_name);
-			fclose(f);
-			closedir(d);
-			return path;
-		}
-		fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return NULL;
-}
-
 int main(void)
 {
 	uint64_t ver, vram, bar, nwin, wsize, granule, caps, visible, pings;
 	uint64_t rt[PINGS];
-	char node[64], a[32], b[32], c[32], d[32];
-	drmVersionPtr v = NULL;
-	const char *pp;
-	int fd = -1, i, n = 0;
+	char a[32], b[32], c[32], d[32], dir[512], pp[600];
+	drmVersionPtr v;
+	char *node;
+	int fd, i, n = 0;
 
-	for (i = 128; i < 192 && fd < 0; i++) {
-		snprintf(node, sizeof(node), "/dev/dri/renderD%d", i);
-		fd = open(node, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (!v || strcmp(v->name, "ivgpu")) {
-			if (v)
-				drmFreeVersion(v);
-			close(fd);
-			fd = -1;
-		}
-	}
-	if (fd < 0) {
+	fd = ivgpu_tool_open_driver("ivgpu", true);
+	v = fd < 0 ? NULL : drmGetVersion(fd);
+	if (!v) {
 		printf("No ivgpu device: the driver did not bind (see dmesg).\n");
 		return 1;
 	}
@@ -114,7 +76,8 @@ int main(void)
 		printf("GET_PARAM failed: %s\n", strerror(errno));
 		return 1;
 	}
-	printf("ivgpu device at %s, driver %s %d.%d.%d (%s)\n", node, v->name,
+	node = drmGetDeviceNameFromFd2(fd);
+	printf("ivgpu device at %s, driver %s %d.%d.%d (%s)\n", node ? node : "?", v->name,
 	       v->version_major, v->version_minor, v->version_patchlevel, v->desc);
 	printf("  device version:     %" PRIu64 ".%" PRIu64 "\n", ver >> 16, ver & 0xffff);
 	printf("  VRAM:               %s\n", human(vram, a, sizeof(a)));
@@ -130,8 +93,11 @@ int main(void)
 	       caps & IVGPU_CAPS_LARGE_BAR ? " large-bar" : "",
 	       caps & IVGPU_CAPS_WINDOWS ? " windows" : "");
 
-	pp = ping_path();
-	for (i = 0; pp && i < PINGS; i++) {
+	if (ivgpu_tool_debugfs(dir, sizeof(dir)))
+		snprintf(pp, sizeof(pp), "%s/ivgpu_ping", dir);
+	else
+		pp[0] = '\0';
+	for (i = 0; pp[0] && i < PINGS; i++) {
 		struct timespec t0, t1;
 		char buf[256];
 		int pfd;
@@ -156,6 +122,7 @@ int main(void)
 	} else {
 		printf("  interrupt round trip: debugfs ivgpu_ping unavailable\n");
 	}
+	free(node);
 	drmFreeVersion(v);
 	close(fd);
 	return n ? 0 : 1;

@@ -20,46 +20,15 @@
 #include <xf86drm.h>
 #include <drm/ivgpu_drm.h>
 
+#include "ivgpu-tool.h"
+
 #define SIZE	(4u << 20)
 
-static char debugfs[300];
-
-static void find_debugfs(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/sys/kernel/debug/dri");
-
-	while (d && (de = readdir(d))) {
-		char path[600], buf[64] = "";
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/name", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && !strncmp(buf, "ivgpu ", 6))
-			snprintf(debugfs, sizeof(debugfs), "/sys/kernel/debug/dri/%s", de->d_name);
-		fclose(f);
-	}
-	if (d)
-		closedir(d);
-}
+static char debugfs[512];
 
 static long long counter(const char *file, const char *name)
 {
-	char path[700], line[128], key[64];
-	long long v, found = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", debugfs, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", key, &v) == 2 && !strcmp(key, name))
-			found = v;
-	fclose(f);
-	return found;
+	return ivgpu_tool_counter(debugfs, file, name);
 }
 
 static void show(const char *step)
@@ -98,9 +67,9 @@ int main(void)
 	size_t i;
 	int fd, bad = 0;
 
-	fd = open("/dev/dri/renderD128", O_RDWR | O_CLOEXEC);
-	find_debugfs();
-	if (fd < 0 || !debugfs[0] || ioctl(fd, DRM_IOCTL_IVGPU_GET_PARAM, &gp)) {
+	fd = ivgpu_tool_open_driver("ivgpu", true);
+	if (fd < 0 || !ivgpu_tool_debugfs(debugfs, sizeof(debugfs)) ||
+	    ioctl(fd, DRM_IOCTL_IVGPU_GET_PARAM, &gp)) {
 		printf("no ivgpu device\n");
 		return 1;
 	}

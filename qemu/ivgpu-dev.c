@@ -21,6 +21,11 @@
  *   large BAR: [registers | ... | VRAM at IVGPU_LARGE_BAR_VRAM_OFFSET | pad]
  *   small BAR: [registers | ... | N windows of W bytes | pad], VRAM private.
  * The BAR is padded to a power of two because PCI BARs must be one.
+ *
+ * With a small BAR each window is a real copy of part of VRAM: a bank switch
+ * writes the window back to VRAM and loads the new range (db_bank()).  The
+ * VRAM check (serve_check()) reads VRAM as the guest would see it, taking the
+ * bytes a window shows from the window, so tests need not trust the driver.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -80,6 +85,9 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ivgpu-dev needs a lit
 /* How many error lines one client may cause before we stop logging them. */
 #define ERROR_LOG_LIMIT		10
 
+/* What a window that shows no VRAM, or the part of one past VRAM, reads as. */
+#define WINDOW_FILL_BYTE	0xff
+
 /**
  * struct ivgpu_config - what the command line asked for
  * @socket_path: path of the listening UNIX socket
@@ -129,6 +137,9 @@ struct ivgpu_layout {
  * @irq_fd: eventfds that raise the client's MSI-X vectors
  * @pings: pings answered for this client
  * @errors: errors reported to this client
+ * @refused: bank requests of this client refused (for the log limit)
+ * @switches: bank switches done for this client
+ * @checks: VRAM checks served for this client
  * @junk_logged: the client sent data (it never should) and we logged it
  */
 struct ivgpu_client {
@@ -137,7 +148,55 @@ struct ivgpu_client {
 	int irq_fd[IVGPU_NUM_VECTORS];
 	uint64_t pings;
 	uint64_t errors;
+	uint64_t refused;
+	uint64_t switches;
+	uint64_t checks;
 	bool junk_logged;
+};
+
+/**
+ * struct ivgpu_window - the device's state of one banked window
+ * @bank: VRAM offset shown, or IVGPU_BANK_NONE
+ * @ack_seq: sequence number of the last request served
+ * @status: IVGPU_BANK_* of that request
+ * @switches: switches done
+ * @bytes_written: bytes written back to VRAM
+ * @bytes_loaded: bytes loaded from VRAM
+ * @refused: requests refused
+ *
+ * The registers mirror these fields; the device never trusts what it reads
+ * back from a register it owns, since the guest can write anywhere in BAR2.
+ */
+struct ivgpu_window {
+	uint64_t bank;
+	uint32_t ack_seq;
+	uint32_t status;
+	uint64_t switches;
+	uint64_t bytes_written;
+	uint64_t bytes_loaded;
+	uint64_t refused;
+};
+
+/**
+ * struct ivgpu_bank_stats - bank-switch totals over all windows
+ * @switches: switches done
+ * @bytes_written: bytes written back to VRAM
+ * @bytes_loaded: bytes loaded from VRAM
+ * @refused: requests refused
+ * @copy_ns: nanoseconds spent copying
+ * @irqs: IVGPU_IRQ_BANK raised
+ * @check_ack_seq: sequence number of the last VRAM check served
+ * @checks: VRAM checks served
+ */
+struct ivgpu_bank_stats {
+	uint64_t switches;
+	uint64_t bytes_written;
+	uint64_t bytes_loaded;
+	uint64_t refused;
+	uint64_t copy_ns;
+	uint64_t irqs;
+	uint32_t check_ack_seq;
+	uint64_t checks;
 };
 
 /**
@@ -158,6 +217,8 @@ struct ivgpu_client {
  * @next_id: peer ID for the next client
  * @ping_count: pings answered since start (mirrors IVGPU_REG_PING_COUNT)
  * @error_count: errors since start (mirrors IVGPU_REG_ERROR_COUNT)
+ * @win: the windows (small BAR), @layout.window_count of them
+ * @bank: bank-switch and check totals
  */
 struct ivgpu_dev {
 	struct ivgpu_config cfg;
@@ -176,6 +237,8 @@ struct ivgpu_dev {
 	uint32_t next_id;
 	uint64_t ping_count;
 	uint32_t error_count;
+	struct ivgpu_window win[IVGPU_REGS_WINDOW_MAX];
+	struct ivgpu_bank_stats bank;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -491,11 +554,7 @@ static void compute_layout(const struct ivgpu_config *cfg, struct ivgpu_layout *
 		l->window_bar_offset = (IVGPU_REGS_SIZE + cfg->window_size - 1) &
 				       ~(cfg->window_size - 1);
 		end = l->window_bar_offset + (uint64_t)cfg->windows * cfg->window_size;
-		/*
-		 * IVGPU_CAP_WINDOWS is deliberately not advertised: bank
-		 * switching (IVGPU_DB_BANK and the bank registers) is not
-		 * implemented yet.  Set it once it is.
-		 */
+		l->caps |= IVGPU_CAP_WINDOWS;
 	}
 	l->bar_size = next_pow2(end);
 }
@@ -513,6 +572,76 @@ static inline void reg_write64(struct ivgpu_dev *dev, uint32_t off, uint64_t v)
 static inline uint32_t reg_read32(struct ivgpu_dev *dev, uint32_t off)
 {
 	return __atomic_load_n((uint32_t *)(dev->bar + off), __ATOMIC_RELAXED);
+}
+
+static inline uint64_t reg_read64(struct ivgpu_dev *dev, uint32_t off)
+{
+	return __atomic_load_n((uint64_t *)(dev->bar + off), __ATOMIC_RELAXED);
+}
+
+/* reg_read32_acquire - read a request sequence: what the guest wrote before it is visible. */
+static inline uint32_t reg_read32_acquire(struct ivgpu_dev *dev, uint32_t off)
+{
+	return __atomic_load_n((uint32_t *)(dev->bar + off), __ATOMIC_ACQUIRE);
+}
+
+/* reg_write32_release - write an acknowledgement after everything it covers. */
+static inline void reg_write32_release(struct ivgpu_dev *dev, uint32_t off, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)(dev->bar + off), v, __ATOMIC_RELEASE);
+}
+
+/* window_mem - where window @i is in BAR2. */
+static inline uint8_t *window_mem(struct ivgpu_dev *dev, uint32_t i)
+{
+	return dev->bar + dev->layout.window_bar_offset + (uint64_t)i * dev->layout.window_size;
+}
+
+/* publish_window - mirror window @i's state into its registers. */
+static void publish_window(struct ivgpu_dev *dev, uint32_t i)
+{
+	const struct ivgpu_window *w = &dev->win[i];
+	uint32_t base = IVGPU_REGS_WINDOW(i);
+
+	reg_write64(dev, base + IVGPU_WIN_BANK, w->bank);
+	reg_write32(dev, base + IVGPU_WIN_STATUS, w->status);
+	reg_write64(dev, base + IVGPU_WIN_SWITCHES, w->switches);
+	reg_write64(dev, base + IVGPU_WIN_BYTES_WRITTEN, w->bytes_written);
+	reg_write64(dev, base + IVGPU_WIN_BYTES_LOADED, w->bytes_loaded);
+	reg_write64(dev, base + IVGPU_WIN_REFUSED, w->refused);
+}
+
+/* publish_bank_stats - mirror the bank-switch totals into their registers. */
+static void publish_bank_stats(struct ivgpu_dev *dev)
+{
+	const struct ivgpu_bank_stats *b = &dev->bank;
+
+	reg_write64(dev, IVGPU_REG_BANK_SWITCHES, b->switches);
+	reg_write64(dev, IVGPU_REG_BANK_BYTES_WRITTEN, b->bytes_written);
+	reg_write64(dev, IVGPU_REG_BANK_BYTES_LOADED, b->bytes_loaded);
+	reg_write64(dev, IVGPU_REG_BANK_REFUSED, b->refused);
+	reg_write64(dev, IVGPU_REG_BANK_COPY_NS, b->copy_ns);
+	reg_write64(dev, IVGPU_REG_BANK_IRQS, b->irqs);
+	reg_write64(dev, IVGPU_REG_CHECK_COUNT, b->checks);
+}
+
+/*
+ * publish_requests - rewrite the window and check registers, and cancel any
+ * request a previous client left unserved (REQ_SEQ = ACK_SEQ).
+ */
+static void publish_requests(struct ivgpu_dev *dev)
+{
+	uint32_t i, base;
+
+	for (i = 0; i < dev->layout.window_count; i++) {
+		base = IVGPU_REGS_WINDOW(i);
+		publish_window(dev, i);
+		reg_write32(dev, base + IVGPU_WIN_ACK_SEQ, dev->win[i].ack_seq);
+		reg_write32(dev, base + IVGPU_WIN_REQ_SEQ, dev->win[i].ack_seq);
+	}
+	reg_write32(dev, IVGPU_REG_CHECK_ACK_SEQ, dev->bank.check_ack_seq);
+	reg_write32(dev, IVGPU_REG_CHECK_REQ_SEQ, dev->bank.check_ack_seq);
+	publish_bank_stats(dev);
 }
 
 /*
@@ -542,6 +671,7 @@ static void publish_config(struct ivgpu_dev *dev)
 	reg_write32(dev, IVGPU_REG_REGS_SIZE, IVGPU_REGS_SIZE);
 	reg_write64(dev, IVGPU_REG_PING_COUNT, dev->ping_count);
 	reg_write32(dev, IVGPU_REG_ERROR_COUNT, dev->error_count);
+	publish_requests(dev);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
@@ -582,9 +712,16 @@ err:
 	return -1;
 }
 
-/* setup_memory - create BAR2 memory (and private VRAM for small BAR). */
+/*
+ * setup_memory - create BAR2 memory (and private VRAM for small BAR).
+ *
+ * Windows start out showing no VRAM: they read all ones until the driver
+ * switches a bank into them.
+ */
 static int setup_memory(struct ivgpu_dev *dev)
 {
+	uint32_t i;
+
 	compute_layout(&dev->cfg, &dev->layout);
 
 	if (create_memfd("ivgpu-bar2", dev->layout.bar_size, &dev->bar_fd, &dev->bar))
@@ -593,6 +730,10 @@ static int setup_memory(struct ivgpu_dev *dev)
 		dev->vram = dev->bar + dev->layout.vram_bar_offset;
 	else if (create_memfd("ivgpu-vram", dev->cfg.vram_size, &dev->vram_fd, &dev->vram))
 		return -1;
+	for (i = 0; i < dev->layout.window_count; i++) {
+		dev->win[i].bank = IVGPU_BANK_NONE;
+		memset(window_mem(dev, i), WINDOW_FILL_BYTE, dev->layout.window_size);
+	}
 	publish_config(dev);
 	return 0;
 }
@@ -660,6 +801,393 @@ static void db_ping(struct ivgpu_dev *dev, unsigned int vector, uint64_t count)
 	raise_irq(dev, IVGPU_IRQ_PING);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Bank switching and the VRAM check                                      */
+/* ---------------------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+static const char *bank_status_name(uint32_t status)
+{
+	switch (status) {
+	case IVGPU_BANK_OK:
+		return "ok";
+	case IVGPU_BANK_ERR_ALIGN:
+		return "not a multiple of the bank granule";
+	case IVGPU_BANK_ERR_RANGE:
+		return "beyond the end of VRAM";
+	case IVGPU_BANK_ERR_OVERLAP:
+		return "overlaps another window";
+	default:
+		return "?";
+	}
+}
+
+/*
+ * window_vram_bytes - how many bytes of a window at @bank are VRAM: the
+ * window size, clamped at the end of VRAM; 0 for IVGPU_BANK_NONE.
+ */
+static uint64_t window_vram_bytes(const struct ivgpu_dev *dev, uint64_t bank)
+{
+	uint64_t left;
+
+	if (bank == IVGPU_BANK_NONE)
+		return 0;
+	left = dev->cfg.vram_size - bank;
+	return left < dev->layout.window_size ? left : dev->layout.window_size;
+}
+
+/*
+ * bank_refusal - why window @i may not show VRAM from @bank on, or
+ * IVGPU_BANK_OK.  The reasons are tried in the order documented.  Two windows
+ * never show overlapping VRAM: each would write back its own copy of the
+ * shared bytes and the later write-back would silently undo the other's
+ * stores.
+ */
+static uint32_t bank_refusal(const struct ivgpu_dev *dev, uint32_t i, uint64_t bank)
+{
+	uint64_t size = dev->layout.window_size, other;
+	uint32_t j;
+
+	if (bank == IVGPU_BANK_NONE)
+		return IVGPU_BANK_OK;
+	if (bank & (dev->layout.bank_granule - 1))
+		return IVGPU_BANK_ERR_ALIGN;
+	if (bank >= dev->cfg.vram_size)
+		return IVGPU_BANK_ERR_RANGE;
+	for (j = 0; j < dev->layout.window_count; j++) {
+		other = dev->win[j].bank;
+		if (j != i && other != IVGPU_BANK_NONE && bank < other + size && other < bank + size)
+			return IVGPU_BANK_ERR_OVERLAP;
+	}
+	return IVGPU_BANK_OK;
+}
+
+/*
+ * switch_window - write window @i back to VRAM at its bank, then load it
+ * from VRAM at @bank; what lies past the end of VRAM reads as all ones and
+ * is never written back.
+ */
+static void switch_window(struct ivgpu_dev *dev, uint32_t i, uint64_t bank)
+{
+	struct ivgpu_window *w = &dev->win[i];
+	uint8_t *mem = window_mem(dev, i);
+	uint64_t t0 = now_ns(), n;
+
+	n = window_vram_bytes(dev, w->bank);
+	if (n)
+		memcpy(dev->vram + w->bank, mem, n);
+	w->bytes_written += n;
+	dev->bank.bytes_written += n;
+
+	n = window_vram_bytes(dev, bank);
+	if (n)
+		memcpy(mem, dev->vram + bank, n);
+	memset(mem + n, WINDOW_FILL_BYTE, dev->layout.window_size - n);
+	w->bytes_loaded += n;
+	dev->bank.bytes_loaded += n;
+
+	w->bank = bank;
+	w->switches++;
+	dev->bank.switches++;
+	dev->client.switches++;
+	dev->bank.copy_ns += now_ns() - t0;
+}
+
+/*
+ * serve_window - serve window @i's request if one is pending
+ * (REQ_SEQ != ACK_SEQ).  Everything the request changes is in the registers
+ * before ACK_SEQ says it is done.  Returns true if a request was served.
+ */
+static bool serve_window(struct ivgpu_dev *dev, uint32_t i)
+{
+	struct ivgpu_window *w = &dev->win[i];
+	uint32_t base = IVGPU_REGS_WINDOW(i), seq;
+	struct ivgpu_client *c = &dev->client;
+	uint64_t req;
+
+	seq = reg_read32_acquire(dev, base + IVGPU_WIN_REQ_SEQ);
+	if (seq == w->ack_seq)
+		return false;
+	req = reg_read64(dev, base + IVGPU_WIN_BANK_REQ);
+	w->status = bank_refusal(dev, i, req);
+	if (w->status == IVGPU_BANK_OK) {
+		switch_window(dev, i, req);
+	} else {
+		w->refused++;
+		dev->bank.refused++;
+		if (c->refused++ < ERROR_LOG_LIMIT)
+			logmsg("client %u: window %u: bank 0x%" PRIx64 " refused: %s%s", c->id, i,
+			       req, bank_status_name(w->status), c->refused == ERROR_LOG_LIMIT ?
+			       "; further refusals of this client are not logged" : "");
+	}
+	w->ack_seq = seq;
+	publish_window(dev, i);
+	publish_bank_stats(dev);
+	reg_write32_release(dev, base + IVGPU_WIN_ACK_SEQ, seq);
+	return true;
+}
+
+/* CRC-32 tables for eight bytes at a time: [t][b] is b's CRC followed by t zero bytes. */
+static uint32_t crc32_table[8][256];
+
+static void crc32_init(void)
+{
+	uint32_t i, k, c;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ IVGPU_CHECK_CRC32_POLY : c >> 1;
+		crc32_table[0][i] = c;
+	}
+	for (i = 0; i < 256; i++)
+		for (k = 1; k < 8; k++)
+			crc32_table[k][i] = (crc32_table[k - 1][i] >> 8) ^
+					    crc32_table[0][crc32_table[k - 1][i] & 0xff];
+}
+
+/* crc32_update - continue @crc (not inverted) over @n bytes at @p. */
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, uint64_t n)
+{
+	uint32_t lo, hi;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + 4, 4);
+		lo ^= crc;
+		crc = crc32_table[7][lo & 0xff] ^ crc32_table[6][(lo >> 8) & 0xff] ^
+		      crc32_table[5][(lo >> 16) & 0xff] ^ crc32_table[4][lo >> 24] ^
+		      crc32_table[3][hi & 0xff] ^ crc32_table[2][(hi >> 8) & 0xff] ^
+		      crc32_table[1][(hi >> 16) & 0xff] ^ crc32_table[0][hi >> 24];
+	}
+	for (; n; p++, n--)
+		crc = crc32_table[0][(crc ^ *p) & 0xff] ^ (crc >> 8);
+	return crc;
+}
+
+/* pattern_word - word @i of the check pattern with @seed (see ivgpu_regs.h). */
+static uint64_t pattern_word(uint64_t seed, uint64_t i)
+{
+	uint64_t x = seed + (i + 1) * IVGPU_PATTERN_GAMMA;
+
+	x = (x ^ (x >> 30)) * IVGPU_PATTERN_MUL1;
+	x = (x ^ (x >> 27)) * IVGPU_PATTERN_MUL2;
+	return x ^ (x >> 31);
+}
+
+/**
+ * struct check_state - a VRAM check in progress
+ * @kind: IVGPU_CHECK_KIND_*
+ * @seed: pattern seed, or the fill byte
+ * @pos: pattern position of the next byte
+ * @word_idx: index of @word in the pattern, valid if @have_word
+ * @word: a cached pattern word
+ * @have_word: @word is valid
+ * @crc: running CRC-32 (not yet inverted)
+ * @mismatches: bytes that differed so far
+ * @first: VRAM offset of the first that did
+ * @got: the byte found there
+ * @expected: the byte expected there
+ * @from_windows: bytes read from windows rather than VRAM
+ */
+struct check_state {
+	uint32_t kind;
+	uint64_t seed;
+	uint64_t pos;
+	uint64_t word_idx;
+	uint64_t word;
+	bool have_word;
+	uint32_t crc;
+	uint64_t mismatches;
+	uint64_t first;
+	uint8_t got;
+	uint8_t expected;
+	uint64_t from_windows;
+};
+
+/* expected_byte - the byte the check expects next (and advance the pattern). */
+static uint8_t expected_byte(struct check_state *st)
+{
+	uint8_t exp;
+
+	if (st->kind == IVGPU_CHECK_KIND_FILL)
+		return (uint8_t)st->seed;
+	if (!st->have_word || st->word_idx != st->pos >> 3) {
+		st->word_idx = st->pos >> 3;
+		st->word = pattern_word(st->seed, st->word_idx);
+		st->have_word = true;
+	}
+	exp = (uint8_t)(st->word >> ((st->pos & 7) * 8));
+	st->pos++;
+	return exp;
+}
+
+/*
+ * compare_bytes - compare @n bytes at @p, which hold VRAM from @vram_off on,
+ * with what the check expects: eight at a time while they match, byte by
+ * byte around a difference.
+ */
+static void compare_bytes(struct check_state *st, const uint8_t *p, uint64_t vram_off,
+			  uint64_t n)
+{
+	uint64_t fill = (uint8_t)st->seed * 0x0101010101010101ull, v, k = 0;
+	uint8_t exp;
+
+	while (k < n) {
+		if (k + 8 <= n && (st->kind == IVGPU_CHECK_KIND_FILL || !(st->pos & 7))) {
+			memcpy(&v, p + k, 8);
+			if (v == (st->kind == IVGPU_CHECK_KIND_FILL ? fill :
+				  pattern_word(st->seed, st->pos >> 3))) {
+				if (st->kind == IVGPU_CHECK_KIND_PATTERN)
+					st->pos += 8;
+				k += 8;
+				continue;
+			}
+		}
+		exp = expected_byte(st);
+		if (p[k] != exp && !st->mismatches++) {
+			st->first = vram_off + k;
+			st->got = p[k];
+			st->expected = exp;
+		}
+		k++;
+	}
+}
+
+/* check_bytes - check @n bytes at @p, which hold VRAM from @vram_off on. */
+static void check_bytes(struct check_state *st, const uint8_t *p, uint64_t vram_off, uint64_t n)
+{
+	const uint64_t chunk = 64 * 1024;	/* CRC and compare while it is in cache */
+	uint64_t k, len;
+
+	for (k = 0; k < n; k += len) {
+		len = n - k < chunk ? n - k : chunk;
+		st->crc = crc32_update(st->crc, p + k, len);
+		if (st->kind != IVGPU_CHECK_KIND_CRC32)
+			compare_bytes(st, p + k, vram_off + k, len);
+	}
+}
+
+/*
+ * check_range - check [@off, @off + @len) of VRAM as the guest sees it:
+ * bytes that a window shows come from the window (unless @vram_only), the
+ * rest from VRAM.  Windows never overlap, so each byte has one source.
+ */
+static void check_range(struct ivgpu_dev *dev, struct check_state *st, uint64_t off,
+			uint64_t len, bool vram_only)
+{
+	bool use_windows = dev->cfg.small_bar && !vram_only;
+	uint64_t end = off + len, cur = off, seg_end, bank, wend;
+	const uint8_t *src;
+	bool in_window;
+	uint32_t i;
+
+	while (cur < end) {
+		src = dev->vram + cur;
+		seg_end = end;
+		in_window = false;
+		for (i = 0; use_windows && i < dev->layout.window_count; i++) {
+			bank = dev->win[i].bank;
+			if (bank == IVGPU_BANK_NONE)
+				continue;
+			wend = bank + window_vram_bytes(dev, bank);
+			if (bank <= cur && cur < wend) {
+				src = window_mem(dev, i) + (cur - bank);
+				seg_end = wend < end ? wend : end;
+				in_window = true;
+				break;
+			}
+			if (bank > cur && bank < seg_end)
+				seg_end = bank;
+		}
+		check_bytes(st, src, cur, seg_end - cur);
+		if (in_window)
+			st->from_windows += seg_end - cur;
+		cur = seg_end;
+	}
+}
+
+/*
+ * serve_check - serve the VRAM check request if one is pending
+ * (CHECK_REQ_SEQ != CHECK_ACK_SEQ).  Returns true if it did.
+ */
+static bool serve_check(struct ivgpu_dev *dev)
+{
+	struct check_state st = { .first = IVGPU_CHECK_NO_MISMATCH };
+	uint64_t off, len;
+	uint32_t seq, flags, status;
+
+	seq = reg_read32_acquire(dev, IVGPU_REG_CHECK_REQ_SEQ);
+	if (seq == dev->bank.check_ack_seq)
+		return false;
+	off = reg_read64(dev, IVGPU_REG_CHECK_OFFSET);
+	len = reg_read64(dev, IVGPU_REG_CHECK_LENGTH);
+	st.kind = reg_read32(dev, IVGPU_REG_CHECK_KIND);
+	flags = reg_read32(dev, IVGPU_REG_CHECK_FLAGS);
+	st.seed = reg_read64(dev, IVGPU_REG_CHECK_SEED);
+	st.pos = reg_read64(dev, IVGPU_REG_CHECK_PATTERN_POS);
+	st.crc = 0xffffffffu;
+
+	if (flags & ~(uint32_t)IVGPU_CHECK_F_VRAM_ONLY) {
+		status = IVGPU_CHECK_ERR_FLAGS;
+	} else if (st.kind > IVGPU_CHECK_KIND_PATTERN) {
+		status = IVGPU_CHECK_ERR_KIND;
+	} else if (off > dev->cfg.vram_size || len > dev->cfg.vram_size - off) {
+		status = IVGPU_CHECK_ERR_RANGE;
+	} else {
+		check_range(dev, &st, off, len, flags & IVGPU_CHECK_F_VRAM_ONLY);
+		status = st.mismatches ? IVGPU_CHECK_MISMATCH : IVGPU_CHECK_OK;
+	}
+	if (status > IVGPU_CHECK_MISMATCH)
+		st.crc = 0xffffffffu;	/* reads back as 0 */
+
+	reg_write32(dev, IVGPU_REG_CHECK_CRC32, ~st.crc);
+	reg_write64(dev, IVGPU_REG_CHECK_MISMATCH_OFFSET, st.first);
+	reg_write64(dev, IVGPU_REG_CHECK_MISMATCHES, st.mismatches);
+	reg_write32(dev, IVGPU_REG_CHECK_GOT, st.got);
+	reg_write32(dev, IVGPU_REG_CHECK_EXPECTED, st.expected);
+	reg_write64(dev, IVGPU_REG_CHECK_FROM_WINDOWS, st.from_windows);
+	reg_write32(dev, IVGPU_REG_CHECK_STATUS, status);
+	dev->bank.check_ack_seq = seq;
+	dev->bank.checks++;
+	dev->client.checks++;
+	publish_bank_stats(dev);
+	reg_write32_release(dev, IVGPU_REG_CHECK_ACK_SEQ, seq);
+	return true;
+}
+
+/*
+ * db_bank - IVGPU_DB_BANK: serve every pending request, the windows in
+ * index order and then the VRAM check, and raise IVGPU_IRQ_BANK once if any
+ * was served.  The doorbell carries nothing but its vector (and rings
+ * coalesce), so the request sequences say what is to be done.  A ring with
+ * nothing pending does nothing.
+ */
+static void db_bank(struct ivgpu_dev *dev, unsigned int vector, uint64_t count)
+{
+	bool served = false;
+	uint32_t i;
+
+	(void)vector;
+	(void)count;
+	for (i = 0; i < dev->layout.window_count; i++)
+		served |= serve_window(dev, i);
+	served |= serve_check(dev);
+	if (!served)
+		return;
+	dev->bank.irqs++;
+	reg_write64(dev, IVGPU_REG_BANK_IRQS, dev->bank.irqs);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	raise_irq(dev, IVGPU_IRQ_BANK);
+}
+
 /*
  * Doorbell handlers, indexed by vector.  A NULL entry is a vector the device
  * does not implement: ringing it reports IVGPU_ERROR_BAD_DOORBELL.
@@ -668,7 +1196,7 @@ static void db_ping(struct ivgpu_dev *dev, unsigned int vector, uint64_t count)
 static void (*const db_handlers[IVGPU_NUM_VECTORS])(struct ivgpu_dev *dev,
 						     unsigned int vector, uint64_t count) = {
 	[IVGPU_DB_PING]		= db_ping,
-	[IVGPU_DB_BANK]		= NULL,	/* bank switching: not implemented yet */
+	[IVGPU_DB_BANK]		= db_bank,
 	[IVGPU_DB_RING]		= NULL,	/* co-processor: not implemented yet */
 	[IVGPU_DB_RESET]	= NULL,	/* reset: not implemented yet */
 };
@@ -819,6 +1347,9 @@ static bool handle_accept(struct ivgpu_dev *dev)
 	c->id = dev->next_id;
 	c->pings = 0;
 	c->errors = 0;
+	c->refused = 0;
+	c->switches = 0;
+	c->checks = 0;
 	c->junk_logged = false;
 	dev->next_id = dev->next_id >= IVSHMEM_MAX_PEER_ID ? 1 : dev->next_id + 1;
 
@@ -865,8 +1396,9 @@ static void client_gone(struct ivgpu_dev *dev)
 {
 	struct ivgpu_client *c = &dev->client;
 
-	logmsg("client %u disconnected (pings answered: %" PRIu64 ", errors: %" PRIu64 ")",
-	       c->id, c->pings, c->errors);
+	logmsg("client %u disconnected (pings answered: %" PRIu64 ", errors: %" PRIu64
+	       ", bank switches: %" PRIu64 ", refused: %" PRIu64 ", VRAM checks: %" PRIu64 ")",
+	       c->id, c->pings, c->errors, c->switches, c->refused, c->checks);
 	client_release(dev);
 }
 
@@ -1080,6 +1612,31 @@ static int run(struct ivgpu_dev *dev)
 	}
 }
 
+/* log_bank_stats - the bank-switch counters, totals and per window. */
+static void log_bank_stats(struct ivgpu_dev *dev)
+{
+	const struct ivgpu_bank_stats *b = &dev->bank;
+	const struct ivgpu_window *w;
+	uint32_t i;
+
+	logmsg("bank switches %" PRIu64 ", bytes written back %" PRIu64 ", bytes loaded %" PRIu64
+	       ", refused %" PRIu64 ", copy time %" PRIu64 " us, bank interrupts %" PRIu64
+	       ", VRAM checks %" PRIu64, b->switches, b->bytes_written, b->bytes_loaded,
+	       b->refused, b->copy_ns / 1000, b->irqs, b->checks);
+	for (i = 0; i < dev->layout.window_count; i++) {
+		w = &dev->win[i];
+		if (w->bank == IVGPU_BANK_NONE)
+			logmsg("window %u: no bank, switches %" PRIu64 ", bytes written back %" PRIu64
+			       ", bytes loaded %" PRIu64 ", refused %" PRIu64, i, w->switches,
+			       w->bytes_written, w->bytes_loaded, w->refused);
+		else
+			logmsg("window %u: bank 0x%" PRIx64 ", switches %" PRIu64
+			       ", bytes written back %" PRIu64 ", bytes loaded %" PRIu64
+			       ", refused %" PRIu64, i, w->bank, w->switches, w->bytes_written,
+			       w->bytes_loaded, w->refused);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct ivgpu_dev dev = {
@@ -1103,6 +1660,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	crc32_init();
 	if (setup_signals(&dev) || setup_memory(&dev) || setup_doorbells(&dev))
 		goto out;
 	log_config(&dev);
@@ -1116,6 +1674,8 @@ out:
 		client_gone(&dev);
 	remove_socket(&dev);
 	close_fd(&dev.listen_fd);
+	if (dev.bar)
+		log_bank_stats(&dev);
 	logmsg("exit status %d", ret);
 	return ret;
 }

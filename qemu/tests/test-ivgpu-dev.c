@@ -19,6 +19,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -704,6 +706,12 @@ static uint64_t wait_irq(struct client *c, unsigned int vector, int timeout_ms)
 	return n;
 }
 
+static void wr64(struct client *c, uint32_t off, uint64_t v)
+{
+	wr32(c, off, (uint32_t)v);
+	wr32(c, off + 4, (uint32_t)(v >> 32));
+}
+
 /* ping - one IVGPU_DB_PING round trip with @seq. */
 static bool ping(struct client *c, uint32_t seq)
 {
@@ -737,9 +745,10 @@ struct expect {
 
 static bool check_regs(struct client *c, const struct expect *e)
 {
-	uint64_t caps = IVGPU_CAP_PING | (e->small ? 0 : IVGPU_CAP_LARGE_BAR);
-	uint64_t bar = rd64(c, IVGPU_REG_BAR_SIZE);
+	uint64_t caps = IVGPU_CAP_PING | (e->small ? IVGPU_CAP_WINDOWS : IVGPU_CAP_LARGE_BAR);
+	uint64_t bar = rd64(c, IVGPU_REG_BAR_SIZE), off;
 	bool ok = true;
+	uint32_t i, base;
 
 	EXPECT_EQ(rd32(c, IVGPU_REG_MAGIC), IVGPU_MAGIC);
 	EXPECT_EQ(rd32(c, IVGPU_REG_VERSION), IVGPU_VERSION);
@@ -762,6 +771,24 @@ static bool check_regs(struct client *c, const struct expect *e)
 	EXPECT_EQ(rd32(c, IVGPU_REG_ERROR_CODE), IVGPU_ERROR_NONE);
 	EXPECT_EQ(rd32(c, IVGPU_REG_ERROR_COUNT), 0);
 	EXPECT_EQ(rd64(c, IVGPU_REG_PING_COUNT), 0);
+	for (off = IVGPU_REG_BANK_SWITCHES; off <= IVGPU_REG_BANK_IRQS; off += 8)
+		EXPECT_EQ(rd64(c, off), 0);
+	EXPECT_EQ(rd32(c, IVGPU_REG_CHECK_REQ_SEQ), 0);
+	EXPECT_EQ(rd32(c, IVGPU_REG_CHECK_ACK_SEQ), 0);
+	EXPECT_EQ(rd64(c, IVGPU_REG_CHECK_COUNT), 0);
+	/* Every window starts detached, reading all ones; unused blocks are zero. */
+	for (i = 0; i < IVGPU_REGS_WINDOW_MAX; i++) {
+		base = IVGPU_REGS_WINDOW(i);
+		if (e->small && i < e->windows) {
+			EXPECT_EQ(rd64(c, base + IVGPU_WIN_BANK), IVGPU_BANK_NONE);
+			EXPECT_EQ(c->bar[e->window_offset + i * e->window_size], 0xff);
+			EXPECT_EQ(c->bar[e->window_offset + (i + 1) * e->window_size - 1], 0xff);
+		} else {
+			EXPECT_EQ(rd64(c, base + IVGPU_WIN_BANK), 0);
+		}
+		for (off = IVGPU_WIN_BANK_REQ; off < IVGPU_REGS_WINDOW_STRIDE; off += 4)
+			EXPECT_EQ(rd32(c, base + off), 0);
+	}
 	if (e->small) {
 		EXPECT_EQ(e->window_offset % e->window_size, 0);
 		EXPECT_EQ(e->window_offset >= IVGPU_REGS_SIZE, 1);
@@ -920,7 +947,13 @@ static bool t_bad_vectors(void)
 	client_init(&c);
 	CHECK(server_start(&srv, NULL));
 	CHECK(client_connect(&c, srv.sock, false));
-	for (v = 1; v < IVGPU_NUM_VECTORS; v++) {
+	/* A bank doorbell with nothing pending does nothing at all. */
+	CHECK(ring(&c, IVGPU_DB_BANK, 2));
+	CHECK(ping(&c, 41));
+	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_BANK, 0), 0);
+	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_ERROR, 0), 0);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_IRQS), 0);
+	for (v = IVGPU_DB_RING; v < IVGPU_NUM_VECTORS; v++) {
 		CHECK(ring(&c, v, 1));
 		expect_count++;
 		if (!wait_irq(&c, IVGPU_IRQ_ERROR, IRQ_TIMEOUT_MS)) {
@@ -939,7 +972,7 @@ static bool t_bad_vectors(void)
 	EXPECT_EQ(rd32(&c, IVGPU_REG_ERROR_COUNT), expect_count);
 	/* Errors raise nothing else, and pings still work. */
 	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_PING, 0), 0);
-	EXPECT_EQ(rd64(&c, IVGPU_REG_PING_COUNT), 0);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_PING_COUNT), 1);
 	CHECK(ping(&c, 42));
 	EXPECT_EQ(rd32(&c, IVGPU_REG_ERROR_COUNT), expect_count);
 	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_ERROR, 0), 0);
@@ -1196,7 +1229,8 @@ static bool t_log(void)
 	const char *args[] = { "--log", logpath, NULL };
 	static const char *const wanted[] = {
 		"starting: large BAR", "listening on", "client 1 connected",
-		"client 1 disconnected (pings answered: 3, errors: 1)", "exit status 0",
+		"client 1 disconnected (pings answered: 3, errors: 1, bank switches: 0, refused: 0, VRAM checks: 0)",
+		"bank switches 0, bytes written back 0", "exit status 0",
 	};
 	struct client c;
 	bool ok = true;
@@ -1376,6 +1410,946 @@ out:
 	return ok;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Bank switching and the VRAM check                                      */
+/* ---------------------------------------------------------------------- */
+
+#define KiB			1024ull
+#define WIN(i, reg)		(IVGPU_REGS_WINDOW(i) + (reg))
+
+/*
+ * The test's own CRC-32 (bit by bit) and pattern generator, written from the
+ * contract in ivgpu_regs.h, so that the device's are checked, not copied.
+ */
+static uint32_t ref_crc32(uint32_t crc, const volatile uint8_t *p, uint64_t n)
+{
+	uint64_t i;
+	int k;
+
+	crc = ~crc;
+	for (i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (IVGPU_CHECK_CRC32_POLY & -(crc & 1));
+	}
+	return ~crc;
+}
+
+static uint64_t ref_word(uint64_t seed, uint64_t i)
+{
+	uint64_t x = seed + (i + 1) * IVGPU_PATTERN_GAMMA;
+
+	x = (x ^ (x >> 30)) * IVGPU_PATTERN_MUL1;
+	x = (x ^ (x >> 27)) * IVGPU_PATTERN_MUL2;
+	return x ^ (x >> 31);
+}
+
+static uint8_t ref_byte(uint64_t seed, uint64_t pos)
+{
+	return (uint8_t)(ref_word(seed, pos / 8) >> (pos % 8 * 8));
+}
+
+/* fill_pattern - write pattern bytes @pos.. of @seed to @p[0..@n). */
+static void fill_pattern(volatile uint8_t *p, uint64_t n, uint64_t seed, uint64_t pos)
+{
+	uint64_t k = 0;
+
+	for (; k < n && (pos + k) % 8; k++)
+		p[k] = ref_byte(seed, pos + k);
+	for (; k + 8 <= n; k += 8)
+		*(volatile uint64_t *)(p + k) = ref_word(seed, (pos + k) / 8);
+	for (; k < n; k++)
+		p[k] = ref_byte(seed, pos + k);
+}
+
+/* first_pattern_diff - index of the first byte of @p unlike the pattern, or @n. */
+static uint64_t first_pattern_diff(const volatile uint8_t *p, uint64_t n, uint64_t seed,
+				   uint64_t pos)
+{
+	uint64_t k;
+
+	for (k = 0; k < n; k++)
+		if (p[k] != ref_byte(seed, pos + k))
+			break;
+	return k;
+}
+
+/* first_unlike - index of the first byte of @p that is not @b, or @n. */
+static uint64_t first_unlike(const volatile uint8_t *p, uint64_t n, uint8_t b)
+{
+	uint64_t k;
+
+	for (k = 0; k < n; k++)
+		if (p[k] != b)
+			break;
+	return k;
+}
+
+static uint64_t win_size(struct client *c)
+{
+	return rd64(c, IVGPU_REG_WINDOW_SIZE);
+}
+
+static volatile uint8_t *win_mem(struct client *c, uint32_t i)
+{
+	return c->bar + rd64(c, IVGPU_REG_WINDOW_BAR_OFFSET) + i * win_size(c);
+}
+
+/* bank_post - post a request for window @i to show @bank; no doorbell. */
+static uint32_t bank_post(struct client *c, uint32_t i, uint64_t bank)
+{
+	uint32_t seq = rd32(c, WIN(i, IVGPU_WIN_ACK_SEQ)) + 1;
+
+	wr64(c, WIN(i, IVGPU_WIN_BANK_REQ), bank);
+	wr32(c, WIN(i, IVGPU_WIN_REQ_SEQ), seq);
+	return seq;
+}
+
+/* bank_poll - poll until window @i acknowledges @seq; false on time-out. */
+static bool bank_poll(struct client *c, uint32_t i, uint32_t seq)
+{
+	long long end = now_ms() + IRQ_TIMEOUT_MS;
+
+	while (rd32(c, WIN(i, IVGPU_WIN_ACK_SEQ)) != seq) {
+		if (now_ms() > end) {
+			diag("window %u: ACK_SEQ %u, waited for %u", i,
+			     rd32(c, WIN(i, IVGPU_WIN_ACK_SEQ)), seq);
+			return false;
+		}
+		sched_yield();
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return true;
+}
+
+/*
+ * bank_switch - ask window @i to show @bank, ring, wait for the interrupt;
+ * returns the window's STATUS, or -1 if the request was not acknowledged.
+ */
+static int bank_switch(struct client *c, uint32_t i, uint64_t bank)
+{
+	uint32_t seq = bank_post(c, i, bank);
+
+	if (!ring(c, IVGPU_DB_BANK, 1))
+		return -1;
+	if (!wait_irq(c, IVGPU_IRQ_BANK, IRQ_TIMEOUT_MS)) {
+		diag("window %u: no IVGPU_IRQ_BANK for bank 0x%" PRIx64, i, bank);
+		return -1;
+	}
+	if (rd32(c, WIN(i, IVGPU_WIN_ACK_SEQ)) != seq) {
+		diag("window %u: interrupt, but ACK_SEQ %u, expected %u", i,
+		     rd32(c, WIN(i, IVGPU_WIN_ACK_SEQ)), seq);
+		return -1;
+	}
+	return rd32(c, WIN(i, IVGPU_WIN_STATUS));
+}
+
+struct check_res {
+	uint32_t status;
+	uint32_t crc;
+	uint64_t first;
+	uint64_t mismatches;
+	uint32_t got;
+	uint32_t expected;
+	uint64_t from_windows;
+};
+
+/* vram_check - one request to the device's VRAM check; false if unanswered. */
+static bool vram_check(struct client *c, uint64_t off, uint64_t len, uint32_t kind,
+		       uint32_t flags, uint64_t seed, uint64_t pos, struct check_res *r)
+{
+	uint32_t seq = rd32(c, IVGPU_REG_CHECK_ACK_SEQ) + 1;
+
+	memset(r, 0xee, sizeof(*r));
+	wr64(c, IVGPU_REG_CHECK_OFFSET, off);
+	wr64(c, IVGPU_REG_CHECK_LENGTH, len);
+	wr32(c, IVGPU_REG_CHECK_KIND, kind);
+	wr32(c, IVGPU_REG_CHECK_FLAGS, flags);
+	wr64(c, IVGPU_REG_CHECK_SEED, seed);
+	wr64(c, IVGPU_REG_CHECK_PATTERN_POS, pos);
+	wr32(c, IVGPU_REG_CHECK_REQ_SEQ, seq);
+	if (!ring(c, IVGPU_DB_BANK, 1))
+		return false;
+	if (!wait_irq(c, IVGPU_IRQ_BANK, 10 * IRQ_TIMEOUT_MS)) {
+		diag("no IVGPU_IRQ_BANK for a check of 0x%" PRIx64 "+0x%" PRIx64, off, len);
+		return false;
+	}
+	if (rd32(c, IVGPU_REG_CHECK_ACK_SEQ) != seq) {
+		diag("check: CHECK_ACK_SEQ %u, expected %u", rd32(c, IVGPU_REG_CHECK_ACK_SEQ), seq);
+		return false;
+	}
+	r->status = rd32(c, IVGPU_REG_CHECK_STATUS);
+	r->crc = rd32(c, IVGPU_REG_CHECK_CRC32);
+	r->first = rd64(c, IVGPU_REG_CHECK_MISMATCH_OFFSET);
+	r->mismatches = rd64(c, IVGPU_REG_CHECK_MISMATCHES);
+	r->got = rd32(c, IVGPU_REG_CHECK_GOT);
+	r->expected = rd32(c, IVGPU_REG_CHECK_EXPECTED);
+	r->from_windows = rd64(c, IVGPU_REG_CHECK_FROM_WINDOWS);
+	return true;
+}
+
+/* check_pattern - true if the device finds the pattern in [@off, @off + @len). */
+static bool check_pattern(struct client *c, uint64_t off, uint64_t len, uint32_t flags,
+			  uint64_t seed, uint64_t pos)
+{
+	struct check_res r;
+
+	if (!vram_check(c, off, len, IVGPU_CHECK_KIND_PATTERN, flags, seed, pos, &r))
+		return false;
+	if (r.status != IVGPU_CHECK_OK) {
+		diag("check of 0x%" PRIx64 "+0x%" PRIx64 " (flags %u, seed %" PRIu64
+		     "): status %u, %" PRIu64 " bytes differ, first at 0x%" PRIx64
+		     " (0x%02x, expected 0x%02x)", off, len, flags, seed, r.status,
+		     r.mismatches, r.first, r.got, r.expected);
+		return false;
+	}
+	return true;
+}
+
+/* Expected counters of one window, tracked by the test. */
+struct win_count {
+	uint64_t switches, written, loaded, refused;
+};
+
+/* expect_counts - window @i's counters equal @w. */
+static bool expect_counts(struct client *c, uint32_t i, const struct win_count *w)
+{
+	bool ok = true;
+
+	EXPECT_EQ(rd64(c, WIN(i, IVGPU_WIN_SWITCHES)), w->switches);
+	EXPECT_EQ(rd64(c, WIN(i, IVGPU_WIN_BYTES_WRITTEN)), w->written);
+	EXPECT_EQ(rd64(c, WIN(i, IVGPU_WIN_BYTES_LOADED)), w->loaded);
+	EXPECT_EQ(rd64(c, WIN(i, IVGPU_WIN_REFUSED)), w->refused);
+	if (!ok)
+		diag("(window %u)", i);
+	return ok;
+}
+
+/* expect_totals - the global counters are the sums of @w[0..@n). */
+static bool expect_totals(struct client *c, const struct win_count *w, uint32_t n)
+{
+	struct win_count t = { 0 };
+	bool ok = true;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		t.switches += w[i].switches;
+		t.written += w[i].written;
+		t.loaded += w[i].loaded;
+		t.refused += w[i].refused;
+	}
+	EXPECT_EQ(rd64(c, IVGPU_REG_BANK_SWITCHES), t.switches);
+	EXPECT_EQ(rd64(c, IVGPU_REG_BANK_BYTES_WRITTEN), t.written);
+	EXPECT_EQ(rd64(c, IVGPU_REG_BANK_BYTES_LOADED), t.loaded);
+	EXPECT_EQ(rd64(c, IVGPU_REG_BANK_REFUSED), t.refused);
+	return ok;
+}
+
+/*
+ * t_bank_roundtrip - data written through a window survives switching away
+ * and back, reaches VRAM only when written back, and every counter is exact.
+ */
+static bool t_bank_roundtrip(void)
+{
+	const char *args[] = { "--small-bar", "--vram-size", "64M", NULL };
+	struct server srv = { .pid = -1 };
+	struct win_count w[2] = { { 0 } };
+	volatile uint8_t *mem;
+	struct check_res r;
+	struct client c;
+	bool ok = true;
+
+	client_init(&c);
+	CHECK(server_start(&srv, args));
+	CHECK(client_connect(&c, srv.sock, false));
+	mem = win_mem(&c, 0);
+
+	/* Attach window 0 to bank 0: loads 1 MiB of fresh (zero) VRAM. */
+	CHECK(bank_switch(&c, 0, 0) == IVGPU_BANK_OK);
+	w[0].switches++;
+	w[0].loaded += MiB;
+	EXPECT_EQ(rd64(&c, WIN(0, IVGPU_WIN_BANK)), 0);
+	EXPECT_EQ(first_unlike(mem, MiB, 0), MiB);
+	CHECK(expect_counts(&c, 0, &w[0]));
+
+	fill_pattern(mem, MiB, 1, 0);
+	/* The stores sit in the window: VRAM itself still holds zeros... */
+	CHECK(vram_check(&c, 0, MiB, IVGPU_CHECK_KIND_FILL, IVGPU_CHECK_F_VRAM_ONLY, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_OK);
+	EXPECT_EQ(r.from_windows, 0);
+	/* ...but the check sees them as the guest does. */
+	CHECK(vram_check(&c, 0, MiB, IVGPU_CHECK_KIND_PATTERN, 0, 1, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_OK);
+	EXPECT_EQ(r.from_windows, MiB);
+	EXPECT_EQ(r.crc, ref_crc32(0, mem, MiB));
+
+	/* Switch away: written back, and the window shows bank 1 MiB (zeros). */
+	CHECK(bank_switch(&c, 0, MiB) == IVGPU_BANK_OK);
+	w[0].switches++;
+	w[0].written += MiB;
+	w[0].loaded += MiB;
+	EXPECT_EQ(rd64(&c, WIN(0, IVGPU_WIN_BANK)), MiB);
+	EXPECT_EQ(first_unlike(mem, MiB, 0), MiB);
+	CHECK(check_pattern(&c, 0, MiB, IVGPU_CHECK_F_VRAM_ONLY, 1, 0));
+	CHECK(expect_counts(&c, 0, &w[0]));
+
+	/* Back again: the data is there. */
+	CHECK(bank_switch(&c, 0, 0) == IVGPU_BANK_OK);
+	w[0].switches++;
+	w[0].written += MiB;
+	w[0].loaded += MiB;
+	EXPECT_EQ(first_pattern_diff(mem, MiB, 1, 0), MiB);
+
+	/* A request for the bank already shown writes back in place (a flush). */
+	fill_pattern(mem + 4096, 8192, 2, 0);
+	CHECK(bank_switch(&c, 0, 0) == IVGPU_BANK_OK);
+	w[0].switches++;
+	w[0].written += MiB;
+	w[0].loaded += MiB;
+	CHECK(check_pattern(&c, 4096, 8192, IVGPU_CHECK_F_VRAM_ONLY, 2, 0));
+	CHECK(check_pattern(&c, 0, 4096, IVGPU_CHECK_F_VRAM_ONLY, 1, 0));
+	EXPECT_EQ(first_pattern_diff(mem + 4096, 8192, 2, 0), 8192);
+
+	/* Detach: written back, the window reads all ones, stores are lost. */
+	CHECK(bank_switch(&c, 0, IVGPU_BANK_NONE) == IVGPU_BANK_OK);
+	w[0].switches++;
+	w[0].written += MiB;
+	EXPECT_EQ(rd64(&c, WIN(0, IVGPU_WIN_BANK)), IVGPU_BANK_NONE);
+	EXPECT_EQ(first_unlike(mem, MiB, 0xff), MiB);
+	mem[0] = 0x42;
+	CHECK(vram_check(&c, 0, MiB, IVGPU_CHECK_KIND_CRC32, 0, 0, 0, &r));
+	EXPECT_EQ(r.from_windows, 0);
+	CHECK(check_pattern(&c, 0, 4096, 0, 1, 0));
+	CHECK(check_pattern(&c, 4096 + 8192, MiB - 4096 - 8192, 0, 1, 4096 + 8192));
+
+	CHECK(expect_counts(&c, 0, &w[0]));
+	CHECK(expect_counts(&c, 1, &w[1]));
+	CHECK(expect_totals(&c, w, 2));
+	EXPECT_EQ(rd32(&c, WIN(0, IVGPU_WIN_REQ_SEQ)), 5);
+	EXPECT_EQ(rd32(&c, WIN(0, IVGPU_WIN_ACK_SEQ)), 5);
+	/* One interrupt per served doorbell: 5 switches and 8 checks. */
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_IRQS), 13);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_CHECK_COUNT), 8);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_COPY_NS) > 0, 1);
+	EXPECT_EQ(rd32(&c, IVGPU_REG_ERROR_COUNT), 0);
+	CHECK(server_alive(&srv));
+out:
+	client_close(&c);
+	ok = server_stop(&srv) && ok;
+	return ok;
+}
+
+/* refused - a request for @bank is refused with @status and changes nothing. */
+static bool refused(struct client *c, uint32_t i, uint64_t bank, int status,
+		    struct win_count *w)
+{
+	uint64_t shown = rd64(c, WIN(i, IVGPU_WIN_BANK)), size = win_size(c);
+	uint64_t ref_crc = ref_crc32(0, win_mem(c, i), size);
+	bool ok = true;
+	int got;
+
+	got = bank_switch(c, i, bank);
+	if (got != status) {
+		diag("window %u, bank 0x%" PRIx64 ": status %d, expected %d", i, bank, got, status);
+		return false;
+	}
+	w->refused++;
+	EXPECT_EQ(rd64(c, WIN(i, IVGPU_WIN_BANK)), shown);
+	EXPECT_EQ(ref_crc32(0, win_mem(c, i), size), ref_crc);
+	if (!expect_counts(c, i, w))
+		ok = false;
+	return ok;
+}
+
+/*
+ * t_bank_refused - unaligned, out-of-range and overlapping banks are refused
+ * with their status, without a copy; adjacent windows are fine.
+ */
+static bool t_bank_refused(void)
+{
+	const char *args[] = { "--small-bar", "--vram-size", "64M", NULL };
+	struct server srv = { .pid = -1 };
+	struct win_count w[2] = { { 0 } };
+	uint64_t vram = 64 * MiB;
+	volatile uint8_t *mem;
+	struct client c;
+	bool ok = true;
+
+	client_init(&c);
+	CHECK(server_start(&srv, args));
+	CHECK(client_connect(&c, srv.sock, false));
+	mem = win_mem(&c, 0);
+	CHECK(bank_switch(&c, 0, 0) == IVGPU_BANK_OK);
+	w[0] = (struct win_count){ .switches = 1, .loaded = MiB };
+	CHECK(bank_switch(&c, 1, 2 * MiB) == IVGPU_BANK_OK);
+	w[1] = (struct win_count){ .switches = 1, .loaded = MiB };
+	fill_pattern(mem, MiB, 3, 0);
+
+	CHECK(refused(&c, 0, 4096 + 512, IVGPU_BANK_ERR_ALIGN, &w[0]));
+	CHECK(refused(&c, 0, 1, IVGPU_BANK_ERR_ALIGN, &w[0]));
+	CHECK(refused(&c, 0, vram, IVGPU_BANK_ERR_RANGE, &w[0]));
+	CHECK(refused(&c, 0, vram + 4096, IVGPU_BANK_ERR_RANGE, &w[0]));
+	CHECK(refused(&c, 0, 0xfffffffffffff000ull, IVGPU_BANK_ERR_RANGE, &w[0]));
+	/* Unaligned and out of range: alignment is tested first. */
+	CHECK(refused(&c, 0, vram + 1, IVGPU_BANK_ERR_ALIGN, &w[0]));
+	/* Window 1 shows [2M, 3M): any overlap with it is refused. */
+	CHECK(refused(&c, 0, 2 * MiB, IVGPU_BANK_ERR_OVERLAP, &w[0]));
+	CHECK(refused(&c, 0, MiB + 4096, IVGPU_BANK_ERR_OVERLAP, &w[0]));
+	CHECK(refused(&c, 0, 3 * MiB - 4096, IVGPU_BANK_ERR_OVERLAP, &w[0]));
+	CHECK(refused(&c, 1, 4096, IVGPU_BANK_ERR_OVERLAP, &w[1]));
+	CHECK(refused(&c, 1, MiB - 4096, IVGPU_BANK_ERR_OVERLAP, &w[1]));
+	EXPECT_EQ(rd32(&c, WIN(0, IVGPU_WIN_ACK_SEQ)), 10);
+	CHECK(expect_totals(&c, w, 2));
+
+	/* Nothing of it reached VRAM: window 0's data is still only in the window. */
+	CHECK(check_pattern(&c, 0, MiB, 0, 3, 0));
+	/* Adjacent ranges are allowed: [1M, 2M) next to [2M, 3M). */
+	CHECK(bank_switch(&c, 0, MiB) == IVGPU_BANK_OK);
+	w[0].switches++;
+	w[0].written += MiB;
+	w[0].loaded += MiB;
+	EXPECT_EQ(rd32(&c, WIN(0, IVGPU_WIN_STATUS)), IVGPU_BANK_OK);
+	CHECK(check_pattern(&c, 0, MiB, IVGPU_CHECK_F_VRAM_ONLY, 3, 0));
+	/* Once window 1 has let go of a range, window 0 may take it. */
+	CHECK(bank_switch(&c, 1, IVGPU_BANK_NONE) == IVGPU_BANK_OK);
+	w[1].switches++;
+	w[1].written += MiB;
+	CHECK(bank_switch(&c, 0, 2 * MiB + 4096) == IVGPU_BANK_OK);
+	w[0].switches++;
+	w[0].written += MiB;
+	w[0].loaded += MiB;
+	CHECK(expect_counts(&c, 0, &w[0]));
+	CHECK(expect_counts(&c, 1, &w[1]));
+	CHECK(expect_totals(&c, w, 2));
+	/* Refusals are the requester's business: nothing in the error registers. */
+	EXPECT_EQ(rd32(&c, IVGPU_REG_ERROR_COUNT), 0);
+	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_ERROR, 0), 0);
+	CHECK(server_alive(&srv));
+out:
+	client_close(&c);
+	ok = server_stop(&srv) && ok;
+	return ok;
+}
+
+/*
+ * t_bank_four_2m - 4 windows of 2 MiB with a 64 KiB granule over 64 MiB: the
+ * whole of VRAM written through the windows and checked; granule offsets
+ * show exactly the VRAM they name.
+ */
+static bool t_bank_four_2m(void)
+{
+	const char *args[] = { "--small-bar", "--vram-size", "64M", "--windows", "4",
+			       "--window-size", "2M", "--bank-granule", "64K", NULL };
+	struct server srv = { .pid = -1 };
+	struct win_count w[4] = { { 0 } };
+	uint64_t vram = 64 * MiB, wsz = 2 * MiB, b;
+	struct check_res r;
+	struct client c;
+	bool ok = true;
+	uint32_t i;
+
+	client_init(&c);
+	CHECK(server_start(&srv, args));
+	CHECK(client_connect(&c, srv.sock, false));
+	CHECK(win_size(&c) == wsz);
+
+	for (b = 0; b < vram; b += wsz) {
+		i = (b / wsz) % 4;
+		CHECK(bank_switch(&c, i, b) == IVGPU_BANK_OK);
+		w[i].written += w[i].switches ? wsz : 0;
+		w[i].switches++;
+		w[i].loaded += wsz;
+		fill_pattern(win_mem(&c, i), wsz, 7, b);
+	}
+	for (i = 0; i < 4; i++)
+		CHECK(expect_counts(&c, i, &w[i]));
+	CHECK(expect_totals(&c, w, 4));
+	/* All of VRAM as the guest sees it; the last 8 MiB come from the windows. */
+	CHECK(vram_check(&c, 0, vram, IVGPU_CHECK_KIND_PATTERN, 0, 7, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_OK);
+	EXPECT_EQ(r.from_windows, 4 * wsz);
+	/* VRAM alone lacks what the windows still hold. */
+	CHECK(vram_check(&c, 0, vram, IVGPU_CHECK_KIND_PATTERN, IVGPU_CHECK_F_VRAM_ONLY, 7, 0,
+			 &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_MISMATCH);
+	EXPECT_EQ(r.first, vram - 4 * wsz + first_unlike(win_mem(&c, 0), wsz, 0));
+	EXPECT_EQ(r.got, 0);
+	EXPECT_EQ(r.expected, ref_byte(7, r.first));
+	EXPECT_EQ(r.from_windows, 0);
+
+	/* Granule offsets: window 0 at 3 x 64 KiB shows VRAM from there on. */
+	for (i = 0; i < 4; i++) {
+		CHECK(bank_switch(&c, i, IVGPU_BANK_NONE) == IVGPU_BANK_OK);
+		w[i].switches++;
+		w[i].written += wsz;
+	}
+	CHECK(check_pattern(&c, 0, vram, IVGPU_CHECK_F_VRAM_ONLY, 7, 0));
+	CHECK(bank_switch(&c, 0, 3 * 64 * KiB) == IVGPU_BANK_OK);
+	w[0].switches++;
+	w[0].loaded += wsz;
+	EXPECT_EQ(first_pattern_diff(win_mem(&c, 0), wsz, 7, 3 * 64 * KiB), wsz);
+	CHECK(bank_switch(&c, 1, 3 * 64 * KiB + wsz) == IVGPU_BANK_OK);
+	w[1].switches++;
+	w[1].loaded += wsz;
+	EXPECT_EQ(first_pattern_diff(win_mem(&c, 1), wsz, 7, 3 * 64 * KiB + wsz), wsz);
+	/* Half a granule, or a granule into window 1's range, is refused. */
+	CHECK(refused(&c, 2, 32 * KiB, IVGPU_BANK_ERR_ALIGN, &w[2]));
+	CHECK(refused(&c, 2, 3 * 64 * KiB + 2 * wsz - 64 * KiB, IVGPU_BANK_ERR_OVERLAP, &w[2]));
+	CHECK(bank_switch(&c, 2, 3 * 64 * KiB + 2 * wsz) == IVGPU_BANK_OK);
+	w[2].switches++;
+	w[2].loaded += wsz;
+	/* The last granule of VRAM, in the last window: clamped to 64 KiB. */
+	CHECK(bank_switch(&c, 3, vram - 64 * KiB) == IVGPU_BANK_OK);
+	w[3].switches++;
+	w[3].loaded += 64 * KiB;
+	EXPECT_EQ(first_pattern_diff(win_mem(&c, 3), 64 * KiB, 7, vram - 64 * KiB), 64 * KiB);
+	EXPECT_EQ(first_unlike(win_mem(&c, 3) + 64 * KiB, wsz - 64 * KiB, 0xff), wsz - 64 * KiB);
+	for (i = 0; i < 4; i++)
+		CHECK(expect_counts(&c, i, &w[i]));
+	CHECK(expect_totals(&c, w, 4));
+	CHECK(server_alive(&srv));
+out:
+	client_close(&c);
+	ok = server_stop(&srv) && ok;
+	return ok;
+}
+
+/*
+ * t_bank_one_64k - the smallest configuration, 1 window of 64 KiB over
+ * 1 MiB: all of VRAM through the one window, and a bank that runs past the
+ * end of VRAM is clamped: only what is VRAM is loaded and written back.
+ */
+static bool t_bank_one_64k(void)
+{
+	const char *args[] = { "--small-bar", "--vram-size", "1M", "--windows", "1",
+			       "--window-size", "64K", NULL };
+	struct server srv = { .pid = -1 };
+	struct win_count w = { 0 };
+	uint64_t vram = MiB, wsz = 64 * KiB, tail = 4 * KiB, b;
+	volatile uint8_t *mem;
+	struct check_res r;
+	struct client c;
+	bool ok = true;
+
+	client_init(&c);
+	CHECK(server_start(&srv, args));
+	CHECK(client_connect(&c, srv.sock, false));
+	mem = win_mem(&c, 0);
+	for (b = 0; b < vram; b += wsz) {
+		CHECK(bank_switch(&c, 0, b) == IVGPU_BANK_OK);
+		w.written += w.switches ? wsz : 0;
+		w.switches++;
+		w.loaded += wsz;
+		fill_pattern(mem, wsz, 11, b);
+	}
+	/* The last 4 KiB: the rest of the window is past VRAM and reads all ones. */
+	CHECK(bank_switch(&c, 0, vram - tail) == IVGPU_BANK_OK);
+	w.switches++;
+	w.written += wsz;
+	w.loaded += tail;
+	EXPECT_EQ(first_pattern_diff(mem, tail, 11, vram - tail), tail);
+	EXPECT_EQ(first_unlike(mem + tail, wsz - tail, 0xff), wsz - tail);
+	CHECK(expect_counts(&c, 0, &w));
+	/* Writing all of it writes back only the 4 KiB that are VRAM. */
+	memset((void *)mem, 0x11, wsz);
+	CHECK(bank_switch(&c, 0, 0) == IVGPU_BANK_OK);
+	w.switches++;
+	w.written += tail;
+	w.loaded += wsz;
+	CHECK(expect_counts(&c, 0, &w));
+	CHECK(expect_totals(&c, &w, 1));
+	CHECK(vram_check(&c, vram - tail, tail, IVGPU_CHECK_KIND_FILL, IVGPU_CHECK_F_VRAM_ONLY,
+			 0x11, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_OK);
+	CHECK(check_pattern(&c, 0, vram - tail, IVGPU_CHECK_F_VRAM_ONLY, 11, 0));
+	CHECK(check_pattern(&c, 0, vram - tail, 0, 11, 0));
+	/* A check may not reach past VRAM either. */
+	CHECK(vram_check(&c, vram - tail, tail + 1, IVGPU_CHECK_KIND_CRC32, 0, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_ERR_RANGE);
+	CHECK(server_alive(&srv));
+out:
+	client_close(&c);
+	ok = server_stop(&srv) && ok;
+	return ok;
+}
+
+/*
+ * t_bank_doorbell - a request is served only when the doorbell rings; the
+ * poll path works without the interrupt; requests on several windows posted
+ * before one ring are all served by one pass with one interrupt.
+ */
+static bool t_bank_doorbell(void)
+{
+	const char *args[] = { "--small-bar", "--vram-size", "16M", "--windows", "4", NULL };
+	struct server srv = { .pid = -1 };
+	uint32_t seq[4], i;
+	struct client c;
+	bool ok = true;
+
+	client_init(&c);
+	CHECK(server_start(&srv, args));
+	CHECK(client_connect(&c, srv.sock, false));
+
+	seq[0] = bank_post(&c, 0, 0);
+	sleep_ms(100);
+	EXPECT_EQ(rd32(&c, WIN(0, IVGPU_WIN_ACK_SEQ)), seq[0] - 1);
+	EXPECT_EQ(rd64(&c, WIN(0, IVGPU_WIN_BANK)), IVGPU_BANK_NONE);
+	CHECK(ring(&c, IVGPU_DB_BANK, 1));
+	CHECK(bank_poll(&c, 0, seq[0]));
+	EXPECT_EQ(rd64(&c, WIN(0, IVGPU_WIN_BANK)), 0);
+	EXPECT_EQ(rd32(&c, WIN(0, IVGPU_WIN_STATUS)), IVGPU_BANK_OK);
+	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_BANK, IRQ_TIMEOUT_MS), 1);
+
+	/* Four windows, one ring (counted as three), one pass, one interrupt. */
+	for (i = 0; i < 4; i++)
+		seq[i] = bank_post(&c, i, (i + 4) * MiB);
+	CHECK(ring(&c, IVGPU_DB_BANK, 3));
+	for (i = 0; i < 4; i++) {
+		CHECK(bank_poll(&c, i, seq[i]));
+		EXPECT_EQ(rd64(&c, WIN(i, IVGPU_WIN_BANK)), (i + 4) * MiB);
+	}
+	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_BANK, IRQ_TIMEOUT_MS), 1);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_IRQS), 2);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_SWITCHES), 5);
+	/* Served in window order: window 1 may take what window 0 left. */
+	seq[0] = bank_post(&c, 0, 8 * MiB);
+	seq[1] = bank_post(&c, 1, 4 * MiB);
+	CHECK(ring(&c, IVGPU_DB_BANK, 1));
+	CHECK(bank_poll(&c, 0, seq[0]) && bank_poll(&c, 1, seq[1]));
+	EXPECT_EQ(rd32(&c, WIN(0, IVGPU_WIN_STATUS)), IVGPU_BANK_OK);
+	EXPECT_EQ(rd32(&c, WIN(1, IVGPU_WIN_STATUS)), IVGPU_BANK_OK);
+	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_BANK, IRQ_TIMEOUT_MS), 1);
+	/* A ring with nothing pending raises nothing. */
+	CHECK(ring(&c, IVGPU_DB_BANK, 1));
+	CHECK(ping(&c, 3));
+	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_BANK, 50), 0);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_IRQS), 3);
+	CHECK(server_alive(&srv));
+out:
+	client_close(&c);
+	ok = server_stop(&srv) && ok;
+	return ok;
+}
+
+#define CONC_THREADS	4
+#define CONC_ROUNDS	3
+
+struct conc_arg {
+	struct client *c;
+	uint32_t win;
+	uint64_t base, len, wsz;
+	uint64_t switches;
+	bool ok;
+};
+
+/*
+ * conc_worker - one CPU's work: walk its own part of VRAM through its own
+ * window, writing a pattern in round 0 and verifying (then rewriting with
+ * the next seed) in later rounds.  Polls for the acknowledgement.
+ */
+static void *conc_worker(void *p)
+{
+	struct conc_arg *a = p;
+	volatile uint8_t *mem = win_mem(a->c, a->win);
+	uint64_t b, bad;
+	uint32_t seq, round;
+
+	for (round = 0; round < CONC_ROUNDS; round++) {
+		for (b = a->base; b < a->base + a->len; b += a->wsz) {
+			seq = bank_post(a->c, a->win, b);
+			if (!ring(a->c, IVGPU_DB_BANK, 1) || !bank_poll(a->c, a->win, seq) ||
+			    rd32(a->c, WIN(a->win, IVGPU_WIN_STATUS)) != IVGPU_BANK_OK)
+				return NULL;
+			a->switches++;
+			if (round) {
+				bad = first_pattern_diff(mem, a->wsz, a->win * 100 + round - 1, b);
+				if (bad != a->wsz) {
+					diag("window %u, round %u: VRAM 0x%" PRIx64 " lost its data",
+					     a->win, round, b + bad);
+					return NULL;
+				}
+			}
+			fill_pattern(mem, a->wsz, a->win * 100 + round, b);
+		}
+	}
+	a->ok = true;
+	return NULL;
+}
+
+/*
+ * t_bank_concurrent - four threads switch four windows at once, each over
+ * its own 16 MiB; nothing is lost and the counters add up.
+ */
+static bool t_bank_concurrent(void)
+{
+	const char *args[] = { "--small-bar", "--vram-size", "64M", "--windows", "4",
+			       "--window-size", "2M", "--bank-granule", "64K", NULL };
+	struct server srv = { .pid = -1 };
+	struct conc_arg a[CONC_THREADS];
+	pthread_t th[CONC_THREADS];
+	uint64_t total = 0, irqs;
+	int started = 0, i;
+	struct client c;
+	bool ok = true;
+
+	client_init(&c);
+	CHECK(server_start(&srv, args));
+	CHECK(client_connect(&c, srv.sock, false));
+	for (i = 0; i < CONC_THREADS; i++) {
+		a[i] = (struct conc_arg){ .c = &c, .win = i, .base = i * 16 * MiB,
+					  .len = 16 * MiB, .wsz = 2 * MiB };
+		CHECK(!pthread_create(&th[i], NULL, conc_worker, &a[i]));
+		started++;
+	}
+out_join:
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	started = 0;
+	for (i = 0; i < CONC_THREADS; i++) {
+		CHECK(a[i].ok);
+		EXPECT_EQ(a[i].switches, CONC_ROUNDS * 8);
+		EXPECT_EQ(rd64(&c, WIN(i, IVGPU_WIN_SWITCHES)), CONC_ROUNDS * 8);
+		EXPECT_EQ(rd64(&c, WIN(i, IVGPU_WIN_BYTES_WRITTEN)), (CONC_ROUNDS * 8 - 1) * 2 * MiB);
+		EXPECT_EQ(rd64(&c, WIN(i, IVGPU_WIN_BYTES_LOADED)), CONC_ROUNDS * 8 * 2 * MiB);
+		total += a[i].switches;
+	}
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_SWITCHES), total);
+	irqs = rd64(&c, IVGPU_REG_BANK_IRQS);
+	EXPECT_EQ(irqs >= 1 && irqs <= total, 1);
+	diag("%" PRIu64 " switches by %d threads took %" PRIu64 " bank interrupts", total,
+	     CONC_THREADS, irqs);
+	/*
+	 * The workers polled: drop the interrupts they left pending (the last
+	 * one is raised just after the last acknowledgement).
+	 */
+	sleep_ms(100);
+	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_BANK, 0) >= 1, 1);
+	for (i = 0; i < CONC_THREADS; i++)
+		CHECK(check_pattern(&c, i * 16 * MiB, 16 * MiB, 0, i * 100 + CONC_ROUNDS - 1,
+				    i * 16 * MiB));
+	CHECK(server_alive(&srv));
+out:
+	if (started)
+		goto out_join;
+	client_close(&c);
+	ok = server_stop(&srv) && ok;
+	return ok;
+}
+
+/*
+ * t_check_oracle - the VRAM check on a large BAR, where the test sees VRAM
+ * directly: CRC-32, fill and pattern checks, mismatch reports, bad requests.
+ */
+static bool t_check_oracle(void)
+{
+	const char *args[] = { "--vram-size", "16M", NULL };
+	struct server srv = { .pid = -1 };
+	volatile uint8_t *vram;
+	uint64_t size = 16 * MiB;
+	struct check_res r;
+	struct client c;
+	bool ok = true;
+
+	client_init(&c);
+	CHECK(server_start(&srv, args));
+	CHECK(client_connect(&c, srv.sock, false));
+	vram = c.bar + IVGPU_LARGE_BAR_VRAM_OFFSET;
+
+	/* The standard check value of CRC-32. */
+	memcpy((void *)(vram + 12345), "123456789", 9);
+	CHECK(vram_check(&c, 12345, 9, IVGPU_CHECK_KIND_CRC32, 0, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_OK);
+	EXPECT_EQ(r.crc, 0xcbf43926);
+	EXPECT_EQ(ref_crc32(0, vram + 12345, 9), 0xcbf43926);
+	EXPECT_EQ(r.first, IVGPU_CHECK_NO_MISMATCH);
+	EXPECT_EQ(r.mismatches, 0);
+	/* Empty range: CRC of nothing. */
+	CHECK(vram_check(&c, size, 0, IVGPU_CHECK_KIND_CRC32, 0, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_OK);
+	EXPECT_EQ(r.crc, 0);
+
+	/* Fresh VRAM is zero; one byte that is not is found. */
+	CHECK(vram_check(&c, MiB, 4 * MiB, IVGPU_CHECK_KIND_FILL, 0, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_OK);
+	vram[3 * MiB + 17] = 0x5c;
+	CHECK(vram_check(&c, MiB, 4 * MiB, IVGPU_CHECK_KIND_FILL, 0, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_MISMATCH);
+	EXPECT_EQ(r.first, 3 * MiB + 17);
+	EXPECT_EQ(r.mismatches, 1);
+	EXPECT_EQ(r.got, 0x5c);
+	EXPECT_EQ(r.expected, 0);
+	EXPECT_EQ(r.crc, ref_crc32(0, vram + MiB, 4 * MiB));
+
+	/* A pattern over an odd range, checked whole and in an unaligned part. */
+	fill_pattern(vram + 8 * MiB + 3, 2 * MiB - 5, 0xabcdef, 3);
+	CHECK(check_pattern(&c, 8 * MiB + 3, 2 * MiB - 5, 0, 0xabcdef, 3));
+	CHECK(check_pattern(&c, 8 * MiB + 1001, 77777, 0, 0xabcdef, 1001));
+	CHECK(vram_check(&c, 8 * MiB + 3, 2 * MiB - 5, IVGPU_CHECK_KIND_PATTERN, 0, 0xabcdee,
+			 3, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_MISMATCH);
+	EXPECT_EQ(r.first, 8 * MiB + 3);
+	/* Three corrupted bytes: counted, the first one reported. */
+	vram[8 * MiB + 100000] ^= 1;
+	vram[8 * MiB + 100001] ^= 0x80;
+	vram[9 * MiB] ^= 0xff;
+	CHECK(vram_check(&c, 8 * MiB + 3, 2 * MiB - 5, IVGPU_CHECK_KIND_PATTERN, 0, 0xabcdef,
+			 3, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_MISMATCH);
+	EXPECT_EQ(r.mismatches, 3);
+	EXPECT_EQ(r.first, 8 * MiB + 100000);
+	EXPECT_EQ(r.got, ref_byte(0xabcdef, 100000) ^ 1);
+	EXPECT_EQ(r.expected, ref_byte(0xabcdef, 100000));
+	EXPECT_EQ(r.crc, ref_crc32(0, vram + 8 * MiB + 3, 2 * MiB - 5));
+	EXPECT_EQ(r.from_windows, 0);
+
+	/* Bad requests. */
+	CHECK(vram_check(&c, size - 4096, 4097, IVGPU_CHECK_KIND_CRC32, 0, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_ERR_RANGE);
+	CHECK(vram_check(&c, size + 1, 0, IVGPU_CHECK_KIND_CRC32, 0, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_ERR_RANGE);
+	CHECK(vram_check(&c, 4096, UINT64_MAX, IVGPU_CHECK_KIND_CRC32, 0, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_ERR_RANGE);
+	CHECK(vram_check(&c, 0, 16, 3, 0, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_ERR_KIND);
+	CHECK(vram_check(&c, 0, 16, IVGPU_CHECK_KIND_CRC32, 2, 0, 0, &r));
+	EXPECT_EQ(r.status, IVGPU_CHECK_ERR_FLAGS);
+	EXPECT_EQ(r.crc, 0);
+	EXPECT_EQ(r.first, IVGPU_CHECK_NO_MISMATCH);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_CHECK_COUNT), 13);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_IRQS), 13);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_SWITCHES), 0);
+	EXPECT_EQ(rd32(&c, IVGPU_REG_ERROR_COUNT), 0);
+	CHECK(server_alive(&srv));
+out:
+	client_close(&c);
+	ok = server_stop(&srv) && ok;
+	return ok;
+}
+
+/*
+ * t_bank_persist - with --persist, windows keep their banks, contents and
+ * counters across clients; a request a client left unrung is cancelled.
+ * The counters are logged on exit.
+ */
+static bool t_bank_persist(void)
+{
+	struct server srv = { .pid = -1 };
+	char logpath[PATH_MAX], buf[16384];
+	const char *args[] = { "--persist", "--small-bar", "--vram-size", "8M", "--log", logpath,
+			       NULL };
+	struct client c;
+	bool ok = true;
+
+	client_init(&c);
+	tmp_path(logpath, sizeof(logpath), "log");
+	CHECK(server_start(&srv, args));
+	CHECK(client_connect(&c, srv.sock, false));
+	CHECK(bank_switch(&c, 0, 64 * KiB) == IVGPU_BANK_OK);
+	fill_pattern(win_mem(&c, 0), MiB, 5, 64 * KiB);
+	CHECK(refused(&c, 1, 3, IVGPU_BANK_ERR_ALIGN, &(struct win_count){ 0 }));
+	bank_post(&c, 1, 4 * MiB);
+	client_close(&c);
+
+	CHECK(client_connect(&c, srv.sock, false));
+	EXPECT_EQ(c.id, 2);
+	EXPECT_EQ(rd64(&c, WIN(0, IVGPU_WIN_BANK)), 64 * KiB);
+	EXPECT_EQ(rd32(&c, WIN(0, IVGPU_WIN_ACK_SEQ)), 1);
+	EXPECT_EQ(rd32(&c, WIN(0, IVGPU_WIN_REQ_SEQ)), 1);
+	EXPECT_EQ(rd64(&c, WIN(0, IVGPU_WIN_SWITCHES)), 1);
+	EXPECT_EQ(first_pattern_diff(win_mem(&c, 0), MiB, 5, 64 * KiB), MiB);
+	EXPECT_EQ(rd64(&c, WIN(1, IVGPU_WIN_BANK)), IVGPU_BANK_NONE);
+	EXPECT_EQ(rd32(&c, WIN(1, IVGPU_WIN_STATUS)), IVGPU_BANK_ERR_ALIGN);
+	EXPECT_EQ(rd32(&c, WIN(1, IVGPU_WIN_ACK_SEQ)), 1);
+	EXPECT_EQ(rd32(&c, WIN(1, IVGPU_WIN_REQ_SEQ)), 1);
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_REFUSED), 1);
+	CHECK(ring(&c, IVGPU_DB_BANK, 1));
+	CHECK(ping(&c, 1));
+	EXPECT_EQ(wait_irq(&c, IVGPU_IRQ_BANK, 50), 0);
+	EXPECT_EQ(rd64(&c, WIN(1, IVGPU_WIN_BANK)), IVGPU_BANK_NONE);
+	CHECK(check_pattern(&c, 64 * KiB, MiB, 0, 5, 64 * KiB));
+	client_close(&c);
+	CHECK(server_stop(&srv));
+
+	read_text(logpath, buf, sizeof(buf));
+	CHECK(strstr(buf, "window 1: bank 0x3 refused: not a multiple of the bank granule"));
+	CHECK(strstr(buf, "client 1 disconnected (pings answered: 0, errors: 0, bank switches: 1, "
+			  "refused: 1, VRAM checks: 0)"));
+	CHECK(strstr(buf, "client 2 disconnected (pings answered: 1, errors: 0, bank switches: 0, "
+			  "refused: 0, VRAM checks: 1)"));
+	CHECK(strstr(buf, "bank switches 1, bytes written back 0, bytes loaded 1048576, refused 1"));
+	CHECK(strstr(buf, "window 0: bank 0x10000, switches 1, bytes written back 0, "
+			  "bytes loaded 1048576, refused 0"));
+	CHECK(strstr(buf, "window 1: no bank, switches 0"));
+out:
+	if (!ok)
+		dump_text("log", logpath);
+	client_close(&c);
+	ok = server_stop(&srv) && ok;
+	return ok;
+}
+
+/*
+ * t_bank_cost - what a switch of a 1 MiB window costs on this host, measured
+ * from request to acknowledgement (poll) and as the device's copy time.
+ */
+static bool t_bank_cost(void)
+{
+	const char *args[] = { "--small-bar", "--vram-size", "64M", "--windows", "1", NULL };
+	struct server srv = { .pid = -1 };
+	const int n = 256;
+	struct timespec t0, t1;
+	uint64_t wall_ns, copy_ns;
+	struct check_res r;
+	struct client c;
+	bool ok = true;
+	uint32_t seq;
+	int k;
+
+	client_init(&c);
+	CHECK(server_start(&srv, args));
+	CHECK(client_connect(&c, srv.sock, false));
+	/* Touch all banks once so that first-touch page faults are not counted. */
+	for (k = 0; k < 8; k++)
+		CHECK(bank_switch(&c, 0, k * MiB) == IVGPU_BANK_OK);
+	CHECK(bank_switch(&c, 0, IVGPU_BANK_NONE) == IVGPU_BANK_OK);
+	copy_ns = rd64(&c, IVGPU_REG_BANK_COPY_NS);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < n; k++) {
+		seq = bank_post(&c, 0, (k % 8) * MiB);
+		CHECK(ring(&c, IVGPU_DB_BANK, 1));
+		CHECK(bank_poll(&c, 0, seq));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	wall_ns = (t1.tv_sec - t0.tv_sec) * 1000000000ull + t1.tv_nsec - t0.tv_nsec;
+	copy_ns = rd64(&c, IVGPU_REG_BANK_COPY_NS) - copy_ns;
+	EXPECT_EQ(rd64(&c, IVGPU_REG_BANK_SWITCHES), 9 + n);
+	EXPECT_EQ(copy_ns > 0 && copy_ns < wall_ns, 1);
+	diag("1 MiB window switch (1 MiB written back + 1 MiB loaded): %.1f us request to "
+	     "acknowledgement, %.1f us of it copying (mean of %d)",
+	     wall_ns / 1000.0 / n, copy_ns / 1000.0 / n, n);
+	/*
+	 * And checks of all 64 MiB (zeros): one that matches, and a pattern
+	 * check where nearly every byte differs (the slow path).
+	 */
+	sleep_ms(50);
+	wait_irq(&c, IVGPU_IRQ_BANK, 0);	/* the polled switches' interrupts */
+	CHECK(vram_check(&c, 0, 64 * MiB, IVGPU_CHECK_KIND_CRC32, 0, 0, 0, &r));  /* page in */
+	for (k = 0; k < 2; k++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK(vram_check(&c, 0, 64 * MiB, k ? IVGPU_CHECK_KIND_PATTERN :
+				 IVGPU_CHECK_KIND_FILL, 0, 9 * k, 0, &r));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		EXPECT_EQ(r.status, k ? IVGPU_CHECK_MISMATCH : IVGPU_CHECK_OK);
+		wall_ns = (t1.tv_sec - t0.tv_sec) * 1000000000ull + t1.tv_nsec - t0.tv_nsec;
+		diag("VRAM check of 64 MiB, %s: %.1f ms (%.2f ms per MiB)",
+		     k ? "every byte differs" : "all match", wall_ns / 1e6, wall_ns / 1e6 / 64);
+	}
+out:
+	client_close(&c);
+	ok = server_stop(&srv) && ok;
+	return ok;
+}
+
 /* t_nothing_left - no socket or temporary file left in the directory. */
 static bool t_nothing_left(void)
 {
@@ -1412,7 +2386,8 @@ static const struct test tests[] = {
 	{ "small BAR, 1 x 64K window: smallest layout", t_small_min_window },
 	{ "1000 pings in a row, large BAR", t_pings_large },
 	{ "1000 pings in a row, small BAR", t_pings_small },
-	{ "unimplemented doorbells raise IVGPU_IRQ_ERROR", t_bad_vectors },
+	{ "unimplemented doorbells raise IVGPU_IRQ_ERROR, an idle bank doorbell nothing",
+	  t_bad_vectors },
 	{ "second concurrent client refused, first keeps working", t_second_client },
 	{ "--persist: reconnect gets a new ID and the same memory", t_persist },
 	{ "--persist: client vanishing mid-handshake is survived", t_vanish },
@@ -1424,6 +2399,19 @@ static const struct test tests[] = {
 	{ "--log: appended, timestamped, whole session", t_log },
 	{ "--help: usage on stdout, exit 0", t_help },
 	{ "non-socket at --socket path: refused, left alone", t_not_a_socket },
+	{ "bank switch: written back, loaded, intact after a round trip; counters exact",
+	  t_bank_roundtrip },
+	{ "bank switch: unaligned, out-of-range, overlapping banks refused without a copy",
+	  t_bank_refused },
+	{ "bank switch: 4 windows of 2M, 64K granule, all of 64M VRAM", t_bank_four_2m },
+	{ "bank switch: 1 window of 64K, bank past VRAM end clamped", t_bank_one_64k },
+	{ "bank switch: served on the doorbell only; poll path; one pass, one interrupt",
+	  t_bank_doorbell },
+	{ "bank switch: 4 threads on 4 windows at once, nothing lost", t_bank_concurrent },
+	{ "VRAM check: CRC-32, fill, pattern, mismatch report, bad requests", t_check_oracle },
+	{ "bank switch: --persist keeps windows, cancels unrung requests; counters logged",
+	  t_bank_persist },
+	{ "bank switch: cost of a 1 MiB switch on this host", t_bank_cost },
 };
 
 int main(int argc, char **argv)

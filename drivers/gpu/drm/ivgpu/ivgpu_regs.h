@@ -32,7 +32,7 @@
 /* "IVGU" read as a little-endian 32-bit word. */
 #define IVGPU_MAGIC			0x55475649u
 #define IVGPU_VERSION_MAJOR		1
-#define IVGPU_VERSION_MINOR		0
+#define IVGPU_VERSION_MINOR		1	/* 1.1: bank switching, VRAM check */
 #define IVGPU_VERSION			((IVGPU_VERSION_MAJOR << 16) | IVGPU_VERSION_MINOR)
 #define IVGPU_VERSION_MAJOR_OF(v)	(((v) >> 16) & 0xffffu)
 #define IVGPU_VERSION_MINOR_OF(v)	((v) & 0xffffu)
@@ -67,7 +67,7 @@
 /* IVGPU_REG_CAPS bits. */
 #define IVGPU_CAP_PING			0x1ull	/* doorbell ping answered by IRQ */
 #define IVGPU_CAP_LARGE_BAR		0x2ull	/* all of VRAM is in BAR2 */
-#define IVGPU_CAP_WINDOWS		0x4ull	/* banked windows switch */
+#define IVGPU_CAP_WINDOWS		0x4ull	/* banked windows switch (small BAR) */
 
 /*
  * Interrupt round trip (0x0100 - 0x01ff).  The driver writes a sequence
@@ -90,25 +90,133 @@
 #define IVGPU_ERROR_BAD_DOORBELL	1	/* unknown doorbell vector; ARG = vector */
 
 /*
- * Reserved ranges for later parts of the contract.  Nothing is defined in
- * them yet; the device keeps them zero.
+ * Bank-switch totals over all windows since the device started
+ * (0x0300 - 0x03ff), written by the device.  Byte counts are what was really
+ * copied: a window's range is clamped at the end of VRAM.
  */
-#define IVGPU_REGS_WINDOW_BASE		0x1000	/* bank registers, 0x40 per window */
+#define IVGPU_REG_BANK_SWITCHES		0x0300	/* u64: switches done */
+#define IVGPU_REG_BANK_BYTES_WRITTEN	0x0308	/* u64: bytes written back, window -> VRAM */
+#define IVGPU_REG_BANK_BYTES_LOADED	0x0310	/* u64: bytes loaded, VRAM -> window */
+#define IVGPU_REG_BANK_REFUSED		0x0318	/* u64: requests refused (no copy) */
+#define IVGPU_REG_BANK_COPY_NS		0x0320	/* u64: nanoseconds spent copying */
+#define IVGPU_REG_BANK_IRQS		0x0328	/* u64: IVGPU_IRQ_BANK raised */
+
+/*
+ * Banked windows (0x1000 - 0x1fff), small BAR only: one block of
+ * IVGPU_REGS_WINDOW_STRIDE bytes per window; the IVGPU_WIN_* offsets are
+ * relative to IVGPU_REGS_WINDOW(i).  With a large BAR the block is unused.
+ *
+ * Switch protocol, per window, one request outstanding at a time:
+ *   driver: write BANK_REQ, then (write barrier) REQ_SEQ = ACK_SEQ + 1, then
+ *	ring IVGPU_DB_BANK;
+ *   device: writes the window back to VRAM at the old BANK, loads the window
+ *	from VRAM at BANK_REQ, updates BANK, STATUS and the counters, then
+ *	ACK_SEQ = REQ_SEQ, then raises IVGPU_IRQ_BANK;
+ *   driver: waits for the interrupt or polls until ACK_SEQ == REQ_SEQ, then
+ *	reads STATUS.
+ * The window must not be accessed while its request is outstanding.
+ */
+#define IVGPU_REGS_WINDOW_BASE		0x1000	/* window registers, 0x40 per window */
 #define IVGPU_REGS_WINDOW_STRIDE	0x40
 #define IVGPU_REGS_WINDOW_MAX		64
+#define IVGPU_REGS_WINDOW(i)		(IVGPU_REGS_WINDOW_BASE + (i) * IVGPU_REGS_WINDOW_STRIDE)
+
+#define IVGPU_WIN_BANK			0x00	/* u64: VRAM offset shown, or IVGPU_BANK_NONE */
+#define IVGPU_WIN_BANK_REQ		0x08	/* u64: requested offset (driver) */
+#define IVGPU_WIN_REQ_SEQ		0x10	/* u32: request sequence (driver) */
+#define IVGPU_WIN_ACK_SEQ		0x14	/* u32: last request served (device) */
+#define IVGPU_WIN_STATUS		0x18	/* u32: IVGPU_BANK_* of that request */
+#define IVGPU_WIN_SWITCHES		0x20	/* u64: switches of this window */
+#define IVGPU_WIN_BYTES_WRITTEN		0x28	/* u64: bytes written back to VRAM */
+#define IVGPU_WIN_BYTES_LOADED		0x30	/* u64: bytes loaded from VRAM */
+#define IVGPU_WIN_REFUSED		0x38	/* u64: requests refused */
+
+/* BANK and BANK_REQ: the window shows no VRAM (reads all ones). */
+#define IVGPU_BANK_NONE			0xffffffffffffffffull
+
+/* IVGPU_WIN_STATUS values. */
+#define IVGPU_BANK_OK			0	/* switched */
+#define IVGPU_BANK_ERR_ALIGN		1	/* not a multiple of BANK_GRANULE */
+#define IVGPU_BANK_ERR_RANGE		2	/* at or beyond the end of VRAM */
+#define IVGPU_BANK_ERR_OVERLAP		3	/* another window shows part of it */
+
+/* Reserved for later parts of the contract; the device keeps them zero. */
 #define IVGPU_REGS_RING_BASE		0x2000	/* co-processor ring */
 #define IVGPU_REGS_SCANOUT_BASE		0x3000	/* scanout */
-#define IVGPU_REGS_ORACLE_BASE		0x4000	/* test oracle mailbox */
+
+/*
+ * VRAM check, the test oracle (0x4000 - 0x40ff), in both BAR configurations.
+ * The driver (or a test) writes OFFSET, LENGTH, KIND, FLAGS, SEED and
+ * PATTERN_POS, then (write barrier) REQ_SEQ = ACK_SEQ + 1, and rings
+ * IVGPU_DB_BANK; the device writes the results, then ACK_SEQ = REQ_SEQ, then
+ * raises IVGPU_IRQ_BANK.  Bytes a window shows are read from the window
+ * unless IVGPU_CHECK_F_VRAM_ONLY is set.
+ */
+#define IVGPU_REGS_ORACLE_BASE		0x4000
+#define IVGPU_REG_CHECK_OFFSET		0x4000	/* u64: first VRAM byte */
+#define IVGPU_REG_CHECK_LENGTH		0x4008	/* u64: bytes */
+#define IVGPU_REG_CHECK_KIND		0x4010	/* u32: IVGPU_CHECK_KIND_* */
+#define IVGPU_REG_CHECK_FLAGS		0x4014	/* u32: IVGPU_CHECK_F_* */
+#define IVGPU_REG_CHECK_SEED		0x4018	/* u64: pattern seed, or the fill byte */
+#define IVGPU_REG_CHECK_PATTERN_POS	0x4020	/* u64: pattern position of the first byte */
+#define IVGPU_REG_CHECK_REQ_SEQ		0x4028	/* u32: request sequence (driver) */
+#define IVGPU_REG_CHECK_ACK_SEQ		0x402c	/* u32: last request served (device) */
+#define IVGPU_REG_CHECK_STATUS		0x4030	/* u32: IVGPU_CHECK_* result */
+#define IVGPU_REG_CHECK_CRC32		0x4034	/* u32: CRC-32 of the range */
+#define IVGPU_REG_CHECK_MISMATCH_OFFSET	0x4038	/* u64: VRAM offset of the first mismatch */
+#define IVGPU_REG_CHECK_MISMATCHES	0x4040	/* u64: bytes that differ */
+#define IVGPU_REG_CHECK_GOT		0x4048	/* u32: byte found at the first mismatch */
+#define IVGPU_REG_CHECK_EXPECTED	0x404c	/* u32: byte expected there */
+#define IVGPU_REG_CHECK_FROM_WINDOWS	0x4050	/* u64: bytes of the range read from windows */
+#define IVGPU_REG_CHECK_COUNT		0x4058	/* u64: checks served since start */
+
+/* IVGPU_REG_CHECK_KIND values. */
+#define IVGPU_CHECK_KIND_CRC32		0	/* only compute the CRC-32 */
+#define IVGPU_CHECK_KIND_FILL		1	/* every byte equals SEED & 0xff */
+#define IVGPU_CHECK_KIND_PATTERN	2	/* bytes follow the pattern (below) */
+
+/* IVGPU_REG_CHECK_FLAGS bits. */
+#define IVGPU_CHECK_F_VRAM_ONLY		0x1	/* ignore the windows: VRAM as written back */
+
+/* IVGPU_REG_CHECK_STATUS values. */
+#define IVGPU_CHECK_OK			0	/* CRC-32 computed; no byte differs */
+#define IVGPU_CHECK_MISMATCH		1	/* some byte differs, see MISMATCH_* */
+#define IVGPU_CHECK_ERR_RANGE		2	/* range runs past the end of VRAM */
+#define IVGPU_CHECK_ERR_KIND		3	/* unknown KIND */
+#define IVGPU_CHECK_ERR_FLAGS		4	/* unknown FLAGS bit */
+
+/* MISMATCH_OFFSET when no byte differs. */
+#define IVGPU_CHECK_NO_MISMATCH		0xffffffffffffffffull
+
+/*
+ * CRC-32 of the check: the reflected IEEE 802.3 polynomial, initial value
+ * and final XOR all ones (zlib's crc32(); the kernel's crc32_le(~0, ...) ^ ~0).
+ */
+#define IVGPU_CHECK_CRC32_POLY		0xedb88320u
+
+/*
+ * The check pattern is a stream of little-endian 64-bit words; byte p of
+ * the stream is byte (p % 8) of word p / 8, and word i with seed s is
+ *	x = s + (i + 1) * GAMMA
+ *	x = (x ^ (x >> 30)) * MUL1
+ *	x = (x ^ (x >> 27)) * MUL2
+ *	word = x ^ (x >> 31)
+ * (64-bit arithmetic, wrapping).  Byte k of a checked range is compared with
+ * byte PATTERN_POS + k of the stream.
+ */
+#define IVGPU_PATTERN_GAMMA		0x9e3779b97f4a7c15ull
+#define IVGPU_PATTERN_MUL1		0xbf58476d1ce4e5b9ull
+#define IVGPU_PATTERN_MUL2		0x94d049bb133111ebull
 
 /* Doorbell vectors: guest to device (the device peer's eventfds). */
 #define IVGPU_DB_PING			0
-#define IVGPU_DB_BANK			1
+#define IVGPU_DB_BANK			1	/* serve window and check requests */
 #define IVGPU_DB_RING			2
 #define IVGPU_DB_RESET			3
 
 /* MSI-X vectors: device to guest. */
 #define IVGPU_IRQ_PING			0
-#define IVGPU_IRQ_BANK			1
+#define IVGPU_IRQ_BANK			1	/* window or check request served */
 #define IVGPU_IRQ_RING			2
 #define IVGPU_IRQ_ERROR			3
 

@@ -1440,6 +1440,7 @@ int main(int argc, char **argv)
 	unsigned int i, died = 0, tap_n = 0;
 	uint64_t total_ops = 0;
 	int fd, c, seeded = 0, leaked;
+	long next_progress = 30;
 	double secs;
 
 	while ((c = getopt_long(argc, argv, "t:p:j:s:m:M:o:h", longopts, NULL)) != -1) {
@@ -1556,6 +1557,18 @@ int main(int argc, char **argv)
 			if (p > 0)
 				break;
 			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (t1.tv_sec - t0.tv_sec >= next_progress && t1.tv_sec < deadline.tv_sec) {
+				uint64_t n = 0;
+				unsigned int k;
+
+				for (k = 0; k < OP_COUNT; k++)
+					n += __atomic_load_n(&sh->ops[k], __ATOMIC_RELAXED);
+				say("progress: %ld s, %" PRIu64 " operations, %" PRIu64
+				    " bytes verified, %" PRIu64 " mismatches\n",
+				    (long)(t1.tv_sec - t0.tv_sec), n, sh->bytes_verified,
+				    sh->mismatches);
+				next_progress += 30;
+			}
 			if (t1.tv_sec > deadline.tv_sec + 120) {
 				unsigned int k;
 

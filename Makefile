@@ -8,6 +8,9 @@
 #   make bench    benchmarks in one VM boot; writes docs/perf.md (not a test)
 #   make fuzz     a long UAPI fuzz in both BAR configurations (FUZZ_CALLS,
 #                 FUZZ_SEED to replay)
+#   make stress   processes and threads hammering objects for STRESS_TIME
+#                 seconds (180) per BAR configuration, data checked
+#                 (STRESS_KERNELS="debian debug", STRESS_ARGS="-s SEED")
 #   make shell    a shell in a VM with the device (large BAR; SMALL=1 for small)
 #   make lint     checkpatch --strict and sparse over the driver
 #
@@ -40,10 +43,11 @@ DRIVER_SRCS	:= $(filter-out %.mod.c,$(wildcard drivers/gpu/drm/ivgpu/*.[ch])) \
 HOST_SRCS	:= $(wildcard qemu/*.c qemu/tests/*.c) drivers/gpu/drm/ivgpu/ivgpu_regs.h
 TEST_SRCS	:= $(wildcard $(TESTDIR)/*.c $(TESTDIR)/*.h $(TESTDIR)/Makefile \
 		   $(TESTDIR)/settings $(TESTDIR)/config) include/uapi/drm/ivgpu_drm.h
-RIG_SRCS	:= qemu/mkinitramfs.sh qemu/guest-init.sh qemu/guest-kselftests.sh
+RIG_SRCS	:= qemu/mkinitramfs.sh qemu/guest-init.sh qemu/guest-kselftests.sh \
+		   qemu/guest-stress.sh qemu/guest-kmemleak.sh
 
 .PHONY: all deps demo check check-debug bench _demo _check _check-debug _bench debug module host tests tools initramfs shell \
-	lint check-host fuzz clean distclean
+	lint check-host fuzz stress clean distclean
 
 all: module host tests tools initramfs
 
@@ -79,6 +83,13 @@ fuzz: all
 		'IVGPU_FUZZ_CALLS=$(FUZZ_CALLS) $(if $(FUZZ_SEED),IVGPU_FUZZ_SEED=$(FUZZ_SEED)) ./tests/ivgpu_fuzz'
 	qemu/ivgpu-vm --timeout 3600 --small-bar --vram 64M -- \
 		'IVGPU_FUZZ_CALLS=$(FUZZ_CALLS) $(if $(FUZZ_SEED),IVGPU_FUZZ_SEED=$(FUZZ_SEED)) ./tests/ivgpu_fuzz'
+
+# A long ivgpu-stress run in both BAR configurations; see qemu/stress.sh.
+STRESS_TIME	?= 180
+STRESS_KERNELS	?= debian
+stress: all $(if $(filter debug,$(STRESS_KERNELS)),debug)
+	STRESS_TIME='$(STRESS_TIME)' STRESS_KERNELS='$(STRESS_KERNELS)' \
+		STRESS_ARGS='$(STRESS_ARGS)' qemu/stress.sh
 
 module: $(KO)
 $(KO): $(DRIVER_SRCS) Kbuild drivers/gpu/drm/ivgpu/Kbuild

@@ -9,6 +9,8 @@
 # IVGPU_CONFIGS   BAR configurations (default "large small")
 # IVGPU_KERNELS   which guest kernels: "debian debug" (default), or one of them
 # IVGPU_HOST=0    skip the host-side tests
+# IVGPU_STRESS_TIME  seconds of ivgpu-stress after the kselftests on Debian's
+#                 kernel, per configuration (default 20; 0 leaves it out)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -18,7 +20,7 @@ rm -rf "$logs"
 mkdir -p "$logs"
 
 # Kernel reports that fail a run wherever they appear in a guest's log.
-dmesg_bad='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|general protection|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|suspected memory leak|ivgpu.*leak|probe of .* failed'
+. "$here/kernel-reports.sh"
 
 pass=0 fail=0 skip=0
 account() { # TAP file
@@ -83,7 +85,13 @@ fi
 for kernel in ${IVGPU_KERNELS:-debian debug}; do
 	case $kernel in
 	debian)
-		vm_suites debian /ivgpu/run-kselftests --timeout 1500
+		# After the kselftests, in the same boot, a short ivgpu-stress run
+		# (make stress runs it long).
+		cmd=/ivgpu/run-kselftests
+		if [ "${IVGPU_STRESS_TIME:-20}" != 0 ]; then
+			cmd="$cmd; rc=\$?; run-stress ${IVGPU_STRESS_TIME:-20} || rc=1; exit \$rc"
+		fi
+		vm_suites debian "$cmd" --timeout 1500
 		;;
 	debug)
 		# Built and cached by qemu/debug-kernel.sh; the module and initramfs

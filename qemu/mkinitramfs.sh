@@ -108,10 +108,11 @@ cp -r "$tests"/. "$root/ivgpu/tests/"
 cp "$here/guest-init.sh" "$root/init"
 cp "$here/guest-kselftests.sh" "$root/ivgpu/run-kselftests"
 cp "$here/guest-kmemleak.sh" "$root/ivgpu/bin/kmemleak-check"
+cp "$here/guest-stress.sh" "$root/ivgpu/bin/run-stress"
 printf '#!/bin/sh\n# Load the modules built in for benchmarks (bochs, vgem and what they need).\nwhile read -r m; do insmod "$m" || exit 1; done < /etc/ivgpu/extra-modules.order\n' \
 	> "$root/ivgpu/bin/load-extra-modules"
 chmod +x "$root/init" "$root/ivgpu/run-kselftests" "$root/ivgpu/bin/load-extra-modules" \
-	"$root/ivgpu/bin/kmemleak-check"
+	"$root/ivgpu/bin/kmemleak-check" "$root/ivgpu/bin/run-stress"
 echo "$kver" > "$root/etc/ivgpu/kver"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) \

@@ -97,9 +97,12 @@ for kernel in ${IVGPU_KERNELS:-debian debug}; do
 		# Built and cached by qemu/debug-kernel.sh; the module and initramfs
 		# for it by make debug-initramfs.
 		dk=$("$here/debug-kernel.sh") || { synthetic not-ok debug-kernel "building the debug kernel failed"; continue; }
+		# slub_debug=A marks the caches failslab may fail (ivgpu_faultinj;
+		# see "Fault injection" in docs/testing.md).
 		vm_suites debug \
 			'kmemleak-check start; /ivgpu/run-kselftests; rc=$?; kmemleak-check report; exit $rc' \
-			--kernel "$dk/bzImage" --initrd "$build/debug/initramfs.cpio.gz" --timeout 2700
+			--kernel "$dk/bzImage" --initrd "$build/debug/initramfs.cpio.gz" --timeout 2700 \
+			--append 'slub_debug=A,kmalloc-*,radix_tree_node'
 		;;
 	*) echo "check.sh: unknown kernel $kernel" >&2; exit 2 ;;
 	esac

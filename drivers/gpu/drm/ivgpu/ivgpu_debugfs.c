@@ -390,4 +390,5 @@ void ivgpu_debugfs_init(struct drm_minor *minor)
 				 minor->debugfs_root, minor);
 	debugfs_create_file("ivgpu_bo_dump", 0600, minor->debugfs_root, to_ivgpu(minor->dev),
 			    &ivgpu_debugfs_dump_fops);
+	ivgpu_fault_debugfs_init(minor);
 }

@@ -226,6 +226,9 @@ static int ivgpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 
 	ivgpu_bo_init(ivgpu);
+	ret = ivgpu_fault_init(ivgpu);
+	if (ret)
+		return ret;
 	ret = ivgpu_vram_init(ivgpu);
 	if (ret)
 		return ret;

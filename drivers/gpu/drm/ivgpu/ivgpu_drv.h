@@ -192,6 +192,33 @@ int ivgpu_ioctl_gem_pwrite(struct drm_device *drm, void *data, struct drm_file *
 int ivgpu_ioctl_gem_map(struct drm_device *drm, void *data, struct drm_file *file);
 int ivgpu_ioctl_gem_unmap(struct drm_device *drm, void *data, struct drm_file *file);
 
+/* ivgpu_fault.c: the driver's own fault-injection points */
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+int ivgpu_fault_init(struct ivgpu_device *ivgpu);
+void ivgpu_fault_debugfs_init(struct drm_minor *minor);
+bool ivgpu_fault_vram_alloc(struct ivgpu_device *ivgpu, u64 size);
+bool ivgpu_fault_kmap(struct ivgpu_device *ivgpu, u64 size);
+#else
+static inline int ivgpu_fault_init(struct ivgpu_device *ivgpu)
+{
+	return 0;
+}
+
+static inline void ivgpu_fault_debugfs_init(struct drm_minor *minor)
+{
+}
+
+static inline bool ivgpu_fault_vram_alloc(struct ivgpu_device *ivgpu, u64 size)
+{
+	return false;
+}
+
+static inline bool ivgpu_fault_kmap(struct ivgpu_device *ivgpu, u64 size)
+{
+	return false;
+}
+#endif
+
 /* ivgpu_debugfs.c */
 #if IS_ENABLED(CONFIG_DEBUG_FS)
 void ivgpu_debugfs_init(struct drm_minor *minor);

@@ -21,6 +21,10 @@
 #include <drm/drm_device.h>
 #include <drm/drm_gem.h>
 
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+#include <linux/fault-inject.h>
+#endif
+
 #include "ivgpu_regs.h"
 
 struct pci_dev;
@@ -374,6 +378,20 @@ struct ivgpu_file {
 	struct xarray kmaps;
 };
 
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+/**
+ * struct ivgpu_fault - the driver's own fault-injection points
+ *
+ * Off unless set up through debugfs or a task's fail-nth; see ivgpu_fault.c.
+ */
+struct ivgpu_fault {
+	/** @vram_alloc: fails VRAM allocations as if VRAM were full. */
+	struct fault_attr vram_alloc;
+	/** @kmap: fails kernel mappings of VRAM as if ioremap or vmap had. */
+	struct fault_attr kmap;
+};
+#endif
+
 /**
  * struct ivgpu_device - an ivgpu device
  *
@@ -407,6 +425,10 @@ struct ivgpu_device {
 	struct ivgpu_kmap_cache kmap_cache;
 	/** @dump: the request of debugfs ivgpu_bo_dump. */
 	struct ivgpu_bo_dump dump;
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+	/** @fault: the driver's own fault-injection points. */
+	struct ivgpu_fault fault;
+#endif
 };
 
 /**

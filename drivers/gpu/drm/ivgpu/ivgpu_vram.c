@@ -163,6 +163,9 @@ struct ivgpu_vram_res *ivgpu_vram_alloc(struct ivgpu_device *ivgpu, u64 size,
 	struct ivgpu_vram_res *res;
 	int ret;
 
+	if (ivgpu_fault_vram_alloc(ivgpu, size))
+		return ERR_PTR(-ENOSPC);
+
 	res = kzalloc(sizeof(*res), GFP_KERNEL);
 	if (!res)
 		return ERR_PTR(-ENOMEM);

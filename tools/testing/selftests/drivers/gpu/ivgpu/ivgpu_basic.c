@@ -133,8 +133,10 @@ TEST_F(dev, interrupt_round_trip)
 	ASSERT_EQ(0, ivgpu_debugfs_dir(dir, sizeof(dir)));
 	snprintf(path, sizeof(path), "%s/ivgpu_ping", dir);
 	ASSERT_EQ(0, ivgpu_get_param(self->fd, IVGPU_PARAM_PING_COUNT, &before));
-	for (i = 0; i < 10; i++)
+	/* Braced: the harness's ASSERT is two statements. */
+	for (i = 0; i < 10; i++) {
 		ASSERT_LT(0, ivgpu_read_file(path, buf, sizeof(buf))) TH_LOG("%s", path);
+	}
 	TH_LOG("last: %s", buf);
 	ASSERT_EQ(0, ivgpu_get_param(self->fd, IVGPU_PARAM_PING_COUNT, &after));
 	EXPECT_EQ(before + 10, after);

@@ -151,6 +151,7 @@ static struct {
 
 static struct shared *sh;
 static int cpu_access;			/* mmap, pread, pwrite, move, GEM_MAP work */
+static int small_bar;			/* VRAM behind banked windows */
 static char debugfs[512];
 static struct timespec deadline;
 static int socks[MAX_PROCS][2];		/* [i][0]: process i receives; [i][1]: others send */
@@ -1490,7 +1491,12 @@ int main(int argc, char **argv)
 		printf("%sno ivgpu device\n", opt.tap ? "Bail out! " : "");
 		return 1;
 	}
-	cpu_access = get_param(fd, IVGPU_PARAM_BAR_CONFIG) == IVGPU_BAR_LARGE;
+	/*
+	 * Both BAR configurations reach VRAM, a small one through banked
+	 * windows; the refused-path mode stays for a driver without them.
+	 */
+	small_bar = get_param(fd, IVGPU_PARAM_BAR_CONFIG) == IVGPU_BAR_SMALL;
+	cpu_access = !small_bar || get_param(fd, IVGPU_PARAM_CAPS) & IVGPU_CAPS_WINDOWS;
 	if (!ivgpu_tool_debugfs(debugfs, sizeof(debugfs)))
 		debugfs[0] = '\0';
 
@@ -1523,7 +1529,8 @@ int main(int argc, char **argv)
 	    "..%" PRIu64 " bytes, at most %u alive\n", opt.seed, opt.duration, opt.procs,
 	    opt.threads, opt.min_size, opt.max_size, opt.slots);
 	if (cpu_access)
-		say("large BAR: every operation, data checked through mmap, pread and debugfs%s\n",
+		say("%s BAR: every operation, data checked through mmap, pread and debugfs%s\n",
+		    small_bar ? "small (banked windows)" : "large",
 		    debugfs[0] ? "" : " (debugfs not mounted: no dump checks)");
 	else
 		say("small BAR: mmap, pread, pwrite, move and GEM_MAP are refused until banked windows "

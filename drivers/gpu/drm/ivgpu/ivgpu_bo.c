@@ -50,6 +50,7 @@ static void ivgpu_bo_free(struct drm_gem_object *obj)
 	mutex_unlock(&ivgpu->bos.lock);
 
 	/* No VMA references the object any more, so no PTE points into its VRAM. */
+	ivgpu_window_untrack(ivgpu, bo->vram);
 	ivgpu_vram_free(ivgpu, bo->vram);
 	drm_gem_object_release(obj);
 	kfree(bo);
@@ -112,16 +113,10 @@ static struct ivgpu_bo *ivgpu_bo_create(struct ivgpu_device *ivgpu, u64 size,
 		goto err_free_bo;
 	}
 
-	/*
-	 * New VRAM reads as zeros.  With a small BAR the CPU cannot reach VRAM
-	 * and neither can anything else yet, so there is nothing to clear
-	 * through; clearing moves to the banked-window path with it.
-	 */
-	if (ivgpu_vram_cpu_visible(ivgpu)) {
-		ret = ivgpu_kmap_clear_vram(ivgpu, res);
-		if (ret)
-			goto err_free_vram;
-	}
+	/* New VRAM reads as zeros (through banked windows with a small BAR). */
+	ret = ivgpu_kmap_clear_vram(ivgpu, res);
+	if (ret)
+		goto err_free_vram;
 	bo->vram = res;
 	bo->num_blocks = res->num_extents;
 
@@ -130,6 +125,9 @@ static struct ivgpu_bo *ivgpu_bo_create(struct ivgpu_device *ivgpu, u64 size,
 	ret = drm_gem_create_mmap_offset(&bo->base);
 	if (ret)
 		goto err_release_object;
+
+	/* Small BAR: window slides find the object's entries through this. */
+	ivgpu_window_track(bo, res);
 
 	mutex_lock(&ivgpu->bos.lock);
 	list_add_tail(&bo->link, &ivgpu->bos.list);
@@ -382,6 +380,8 @@ static int ivgpu_bo_move(struct ivgpu_bo *bo, bool contiguous)
 	if (ret)
 		goto err_free_new;
 
+	ivgpu_window_untrack(ivgpu, old);
+	ivgpu_window_track(bo, new);
 	bo->vram = new;
 	WRITE_ONCE(bo->num_blocks, new->num_extents);
 	dma_resv_unlock(bo->base.resv);
@@ -405,10 +405,10 @@ out_unlock:
  * @file: the caller's file
  *
  * An object created contiguous (or a frame buffer) stays contiguous, and
- * keeps its alignment.  Needs CPU access to VRAM for the copy.
+ * keeps its alignment.  The CPU copies, through banked windows with a
+ * small BAR.
  *
- * Return: 0 or a negative errno, as &struct drm_ivgpu_gem_move documents;
- * -EOPNOTSUPP with a small BAR.
+ * Return: 0 or a negative errno, as &struct drm_ivgpu_gem_move documents.
  */
 int ivgpu_ioctl_gem_move(struct drm_device *drm, void *data, struct drm_file *file)
 {
@@ -429,16 +429,10 @@ int ivgpu_ioctl_gem_move(struct drm_device *drm, void *data, struct drm_file *fi
 		goto out_exit;
 	}
 
-	if (!ivgpu_vram_cpu_visible(to_ivgpu(drm))) {
-		ret = -EOPNOTSUPP;
-		goto out_put;
-	}
-
 	ret = ivgpu_bo_move(bo, args->flags & IVGPU_MOVE_CONTIGUOUS);
 	if (!ret)
 		args->num_blocks = READ_ONCE(bo->num_blocks);
 
-out_put:
 	ivgpu_bo_put(bo);
 out_exit:
 	drm_dev_exit(idx);

@@ -21,8 +21,10 @@
  *                64 KiB), then read a hex dump of that range of the object,
  *                read through a kernel mapping: "%08llx: " and 16 bytes per
  *                line.  The write fails with ENOENT for an unknown object and
- *                EINVAL for a bad range; the read fails with EOPNOTSUPP when
- *                the CPU cannot reach VRAM (small BAR).
+ *                EINVAL for a bad range.
+ * ivgpu_windows  small BAR: windows, window_size, granule, the window
+ *                counters (slides, steals, zaps, pins, splits, ...), then
+ *                one line per window: "window I bank B pins P inserted N"
  */
 
 #include <linux/debugfs.h>
@@ -241,6 +243,14 @@ static int ivgpu_debugfs_kmap_show(struct seq_file *m, void *data)
 	return 0;
 }
 
+static int ivgpu_debugfs_windows_show(struct seq_file *m, void *data)
+{
+	struct drm_printer p = drm_seq_file_printer(m);
+
+	ivgpu_window_print(ivgpu_of_seq(m), &p);
+	return 0;
+}
+
 static int ivgpu_debugfs_objects_show(struct seq_file *m, void *data)
 {
 	struct drm_printer p = drm_seq_file_printer(m);
@@ -258,6 +268,7 @@ static const struct drm_info_list ivgpu_debugfs_list[] = {
 	{ "ivgpu_mm", ivgpu_debugfs_mm_show, 0, NULL },
 	{ "ivgpu_kmap", ivgpu_debugfs_kmap_show, 0, NULL },
 	{ "ivgpu_objects", ivgpu_debugfs_objects_show, 0, NULL },
+	{ "ivgpu_windows", ivgpu_debugfs_windows_show, 0, NULL },
 };
 
 static int ivgpu_debugfs_dump_show(struct seq_file *m, void *data)

@@ -32,6 +32,8 @@ struct ivgpu_modparams ivgpu_modparams = {
 	.prefault_pages = 256,
 	.kmap_cache_limit = 32,
 	.kmap_per_file = 64,
+	.bank_timeout_ms = 2000,
+	.window_residency_us = 1000,
 };
 
 module_param_named(ping_timeout_ms, ivgpu_modparams.ping_timeout_ms, uint, 0644);
@@ -46,6 +48,13 @@ MODULE_PARM_DESC(kmap_cache_limit,
 module_param_named(kmap_per_file, ivgpu_modparams.kmap_per_file, uint, 0644);
 MODULE_PARM_DESC(kmap_per_file,
 		 "Kernel mappings one open file may hold through GEM_MAP before getting ENOSPC (default 64, range 1-4096)");
+
+module_param_named(bank_timeout_ms, ivgpu_modparams.bank_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(bank_timeout_ms,
+		 "Milliseconds to wait for the device to acknowledge one bank switch of a small BAR's window (default 2000, range 1-60000)");
+module_param_named(window_residency_us, ivgpu_modparams.window_residency_us, uint, 0644);
+MODULE_PARM_DESC(window_residency_us,
+		 "Microseconds a small BAR's window keeps its bank before another task's fault may slide it away (default 1000, range 0-100000, 0 = at once)");
 
 static int ivgpu_ioctl_get_param(struct drm_device *drm, void *data,
 				 struct drm_file *file)
@@ -233,6 +242,9 @@ static int ivgpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 	ret = ivgpu_kmap_init(ivgpu);
+	if (ret)
+		return ret;
+	ret = ivgpu_window_init(ivgpu);
 	if (ret)
 		return ret;
 

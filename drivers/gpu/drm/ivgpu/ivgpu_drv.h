@@ -7,6 +7,7 @@
 #define _IVGPU_DRV_H_
 
 #include <linux/io.h>
+#include <linux/mm_types.h>
 #include <linux/kconfig.h>
 #include <linux/sizes.h>
 #include <linux/types.h>
@@ -21,6 +22,7 @@ struct drm_printer;
 struct file;
 struct pci_dev;
 struct vm_area_struct;
+struct vm_fault;
 
 #define IVGPU_DRIVER_NAME	"ivgpu"
 #define IVGPU_DRIVER_DESC	"ivshmem-backed GPU with device memory"
@@ -36,6 +38,10 @@ struct vm_area_struct;
 #define IVGPU_PREFAULT_MAX		1024u
 /* Upper bound of the kmap_per_file module parameter. */
 #define IVGPU_KMAP_PER_FILE_MAX		4096u
+/* Upper bound of the bank_timeout_ms module parameter. */
+#define IVGPU_BANK_TIMEOUT_MAX_MS	60000u
+/* Upper bound of the window_residency_us module parameter: 100 ms. */
+#define IVGPU_WINDOW_RESIDENCY_MAX_US	100000u
 /* Largest dump debugfs ivgpu_bo_dump makes. */
 #define IVGPU_BO_DUMP_MAX		SZ_64K
 
@@ -70,6 +76,17 @@ struct ivgpu_modparams {
 	 * 1..IVGPU_KMAP_PER_FILE_MAX.
 	 */
 	unsigned int kmap_per_file;
+	/**
+	 * @bank_timeout_ms: milliseconds to wait for the device to acknowledge
+	 * one bank switch (small BAR), clamped to 1..IVGPU_BANK_TIMEOUT_MAX_MS.
+	 */
+	unsigned int bank_timeout_ms;
+	/**
+	 * @window_residency_us: microseconds a window keeps its bank before
+	 * another task may slide it away (small BAR), clamped to
+	 * 0..IVGPU_WINDOW_RESIDENCY_MAX_US; 0 lets any fault steal at once.
+	 */
+	unsigned int window_residency_us;
 };
 
 extern struct ivgpu_modparams ivgpu_modparams;
@@ -191,6 +208,19 @@ int ivgpu_ioctl_gem_pread(struct drm_device *drm, void *data, struct drm_file *f
 int ivgpu_ioctl_gem_pwrite(struct drm_device *drm, void *data, struct drm_file *file);
 int ivgpu_ioctl_gem_map(struct drm_device *drm, void *data, struct drm_file *file);
 int ivgpu_ioctl_gem_unmap(struct drm_device *drm, void *data, struct drm_file *file);
+
+/* ivgpu_window.c */
+int ivgpu_window_init(struct ivgpu_device *ivgpu);
+void ivgpu_window_irq(struct ivgpu_device *ivgpu);
+void ivgpu_window_track(struct ivgpu_bo *bo, struct ivgpu_vram_res *res);
+void ivgpu_window_untrack(struct ivgpu_device *ivgpu, struct ivgpu_vram_res *res);
+vm_fault_t ivgpu_window_fault(struct ivgpu_bo *bo, struct vm_fault *vmf, u64 offset);
+int ivgpu_window_rw(struct ivgpu_device *ivgpu, const struct ivgpu_vram_res *res, u64 offset,
+		    void *buf, u64 len, bool write);
+int ivgpu_window_clear(struct ivgpu_device *ivgpu, const struct ivgpu_vram_res *res);
+int ivgpu_window_copy(struct ivgpu_device *ivgpu, const struct ivgpu_vram_res *dst,
+		      const struct ivgpu_vram_res *src);
+void ivgpu_window_print(struct ivgpu_device *ivgpu, struct drm_printer *p);
 
 /* ivgpu_fault.c: the driver's own fault-injection points */
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)

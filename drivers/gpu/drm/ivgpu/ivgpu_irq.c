@@ -83,8 +83,17 @@ static irqreturn_t ivgpu_irq_error(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
+static irqreturn_t ivgpu_irq_bank(int irq, void *arg)
+{
+	struct ivgpu_irq_vector *vec = arg;
+
+	atomic64_inc(&vec->count);
+	ivgpu_window_irq(vec->ivgpu);
+	return IRQ_HANDLED;
+}
+
 /*
- * Vectors nothing raises yet: the window and ring code will take them over.
+ * Vectors nothing raises yet: the ring code will take them over.
  * They are counted (see debugfs) and only the first one is logged.
  */
 static irqreturn_t ivgpu_irq_unused(int irq, void *arg)
@@ -101,7 +110,7 @@ static const struct {
 	irq_handler_t handler;
 } ivgpu_irq_desc[IVGPU_NUM_VECTORS] = {
 	[IVGPU_IRQ_PING] = { "ping", ivgpu_irq_ping },
-	[IVGPU_IRQ_BANK] = { "bank", ivgpu_irq_unused },
+	[IVGPU_IRQ_BANK] = { "bank", ivgpu_irq_bank },
 	[IVGPU_IRQ_RING] = { "ring", ivgpu_irq_unused },
 	[IVGPU_IRQ_ERROR] = { "error", ivgpu_irq_error },
 };

@@ -31,6 +31,14 @@
  * a mapping of an ivgpu object (even the same one) faults normally.  Kernel
  * users map the IVGPU_KMAP_WINDOW-aligned window around what they touch, so
  * that the next chunk, or the next access nearby, hits the cache.
+ *
+ * With a small BAR there is no kernel address for VRAM to map: a mapping
+ * is "windowed" (&ivgpu_kmap.windowed), cached, reused and counted the
+ * same way, and holding it (GEM_MAP) still keeps the object from moving,
+ * but each access through it pins a banked window for its duration (see
+ * ivgpu_window.c).  Pinning a window for as long as a file holds a mapping
+ * would let a few files starve every fault of windows.  Clearing and
+ * moving go through the windows too.
  */
 
 #include <linux/align.h>
@@ -71,6 +79,13 @@ static int ivgpu_kmap_map(struct ivgpu_device *ivgpu, const struct ivgpu_vram_re
 	if (!ext)
 		return -EINVAL;
 
+	/* Small BAR: no address; each access borrows windows (ivgpu_window_rw()). */
+	if (!ivgpu_vram_cpu_visible(ivgpu)) {
+		map->vaddr = NULL;
+		map->windowed = true;
+		return 0;
+	}
+
 	if (offset + size <= ext->offset + ext->size) {
 		ret = ivgpu_vram_cpu_phys(ivgpu, ext->start + offset - ext->offset, size, &phys);
 		if (ret)
@@ -109,6 +124,8 @@ out_free_pfns:
 
 static void ivgpu_kmap_unmap(struct ivgpu_kmap *map)
 {
+	if (map->windowed)
+		return;
 	if (map->vmapped)
 		vunmap((void __force *)map->vaddr);
 	else
@@ -149,8 +166,11 @@ static void ivgpu_kmap_evict_locked(struct ivgpu_kmap_cache *cache, struct ivgpu
  * address of a byte.  It stays valid until ivgpu_kunmap() and while the
  * object is not moved (see the top of this file).
  *
+ * With a small BAR the mapping has no address: it is windowed, and
+ * ivgpu_kmap_access() copies through banked windows instead.
+ *
  * Return: the mapping, or an ERR_PTR(): -ENOMEM when address space or
- * memory runs out, -EOPNOTSUPP when the CPU cannot reach VRAM.
+ * memory runs out.
  */
 struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *reused)
 {
@@ -287,8 +307,11 @@ void ivgpu_kmap_drop_idle(struct ivgpu_bo *bo)
  * Through the cache, under the BO lock, mapping the IVGPU_KMAP_WINDOW-
  * aligned window around the range so that neighbouring accesses hit.
  *
- * Return: 0, -EOPNOTSUPP when the CPU cannot reach VRAM (small BAR),
- * -ENODEV after unplug, -EINTR on a signal, or another negative errno.
+ * With a small BAR the copy goes through windows pinned for its duration,
+ * split where it crosses one (ivgpu_window_rw()).
+ *
+ * Return: 0, -ENODEV after unplug, -EINTR on a signal, or another
+ * negative errno.
  */
 int ivgpu_kmap_access(struct ivgpu_bo *bo, u64 offset, void *buf, size_t len, bool write)
 {
@@ -306,11 +329,6 @@ int ivgpu_kmap_access(struct ivgpu_bo *bo, u64 offset, void *buf, size_t len, bo
 	if (!drm_dev_enter(&ivgpu->drm, &idx))
 		return -ENODEV;
 
-	if (!ivgpu_vram_cpu_visible(ivgpu)) {
-		ret = -EOPNOTSUPP;
-		goto out_exit;
-	}
-
 	ret = dma_resv_lock_interruptible(bo->base.resv, NULL);
 	if (ret)
 		goto out_exit;
@@ -321,7 +339,9 @@ int ivgpu_kmap_access(struct ivgpu_bo *bo, u64 offset, void *buf, size_t len, bo
 		goto out_unlock;
 	}
 
-	if (write) {
+	if (map->windowed) {
+		ret = ivgpu_window_rw(ivgpu, bo->vram, offset, buf, len, write);
+	} else if (write) {
 		memcpy_toio(ivgpu_kmap_addr(map, offset), buf, len);
 		/* Out of the write-combining buffers before anyone else looks. */
 		wmb();
@@ -349,6 +369,9 @@ int ivgpu_kmap_clear_vram(struct ivgpu_device *ivgpu, const struct ivgpu_vram_re
 	struct ivgpu_kmap map;
 	u64 offset, n;
 	int ret;
+
+	if (!ivgpu_vram_cpu_visible(ivgpu))
+		return ivgpu_window_clear(ivgpu, res);
 
 	for (offset = 0; offset < res->size; offset += n) {
 		n = min_t(u64, res->size - offset, IVGPU_KMAP_WINDOW);
@@ -381,6 +404,9 @@ int ivgpu_kmap_copy_vram(struct ivgpu_device *ivgpu, const struct ivgpu_vram_res
 	u64 offset, n, done, chunk;
 	void *bounce;
 	int ret = 0;
+
+	if (!ivgpu_vram_cpu_visible(ivgpu))
+		return ivgpu_window_copy(ivgpu, dst, src);
 
 	bounce = kvmalloc(IVGPU_KMAP_CHUNK, GFP_KERNEL);
 	if (!bounce)
@@ -524,11 +550,6 @@ static int ivgpu_kmap_rw(struct drm_device *drm, struct drm_ivgpu_gem_rw *args,
 	if (!args->size)
 		goto out_put;
 
-	if (!ivgpu_vram_cpu_visible(to_ivgpu(drm))) {
-		ret = -EOPNOTSUPP;
-		goto out_put;
-	}
-
 	bounce = kvmalloc(min_t(u64, args->size, IVGPU_KMAP_CHUNK), GFP_KERNEL);
 	if (!bounce) {
 		ret = -ENOMEM;
@@ -566,8 +587,7 @@ out_exit:
  * @data: &struct drm_ivgpu_gem_rw
  * @file: the caller's file
  *
- * Return: 0 or a negative errno, as &struct drm_ivgpu_gem_rw documents;
- * -EOPNOTSUPP with a small BAR.
+ * Return: 0 or a negative errno, as &struct drm_ivgpu_gem_rw documents.
  */
 int ivgpu_ioctl_gem_pread(struct drm_device *drm, void *data, struct drm_file *file)
 {
@@ -580,8 +600,7 @@ int ivgpu_ioctl_gem_pread(struct drm_device *drm, void *data, struct drm_file *f
  * @data: &struct drm_ivgpu_gem_rw
  * @file: the caller's file
  *
- * Return: 0 or a negative errno, as &struct drm_ivgpu_gem_rw documents;
- * -EOPNOTSUPP with a small BAR.
+ * Return: 0 or a negative errno, as &struct drm_ivgpu_gem_rw documents.
  */
 int ivgpu_ioctl_gem_pwrite(struct drm_device *drm, void *data, struct drm_file *file)
 {
@@ -618,9 +637,6 @@ static int ivgpu_kmap_map_bo(struct drm_file *file, struct ivgpu_bo *bo,
 	if (!size || check_add_overflow(args->offset, size, &end) || end > bo->base.size)
 		return -EINVAL;
 
-	if (!ivgpu_vram_cpu_visible(ivgpu_of_bo(bo)))
-		return -EOPNOTSUPP;
-
 	if (args->flags & IVGPU_MAP_KERNEL)
 		ret = ivgpu_kmap_pin(file, bo, args->offset, size, &map_id, &reused);
 	else
@@ -644,8 +660,7 @@ static int ivgpu_kmap_map_bo(struct drm_file *file, struct ivgpu_bo *bo,
  * fails, so nothing stays allocated.  Without CREATE, the create fields
  * must be zero.
  *
- * Return: 0 or a negative errno, as &struct drm_ivgpu_gem_map documents;
- * -EOPNOTSUPP with a small BAR.
+ * Return: 0 or a negative errno, as &struct drm_ivgpu_gem_map documents.
  */
 int ivgpu_ioctl_gem_map(struct drm_device *drm, void *data, struct drm_file *file)
 {

@@ -15,6 +15,8 @@
  * prefault_pages virtual pages holding the address, so a sequential first
  * touch takes one fault per block and a random one still maps whole blocks.
  * Huge PMD entries for PFN maps are not safe on 6.1 and are not used.
+ * With a small BAR the fault goes through a banked window instead, and
+ * inserts what the window shows (ivgpu_window_fault()).
  *
  * Every VMA's file is a DRM file, whose f_mapping is the device's one
  * address space (drm_device.anon_inode), and its vm_pgoff is the fake
@@ -101,6 +103,10 @@ static vm_fault_t ivgpu_vm_insert(struct ivgpu_bo *bo, struct vm_fault *vmf)
 	phys_addr_t phys;
 
 	offset = ivgpu_vma_offset(vma, bo) + (addr - vma->vm_start);
+	/* Small BAR: through a banked window, see ivgpu_window.c. */
+	if (!ivgpu_vram_cpu_visible(ivgpu))
+		return ivgpu_window_fault(bo, vmf, offset);
+
 	ext = offset < bo->base.size ? ivgpu_vram_res_find(bo->vram, offset) : NULL;
 	if (!ext)
 		return VM_FAULT_SIGBUS;
@@ -217,9 +223,8 @@ static const struct vm_operations_struct ivgpu_vm_ops = {
  * has a handle to it.  No PTE is made here; see ivgpu_vm_fault().
  *
  * Return: 0, -EINVAL for a private mapping or a range that is not inside
- * one object, -EACCES for a file without a handle to the object,
- * -EOPNOTSUPP when the CPU cannot reach VRAM (small BAR), -ENODEV after
- * unplug.
+ * one object, -EACCES for a file without a handle to the object, -ENODEV
+ * after unplug.
  */
 int ivgpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
@@ -255,11 +260,6 @@ int ivgpu_mmap(struct file *filp, struct vm_area_struct *vma)
 
 	if (!drm_vma_node_is_allowed(node, file)) {
 		ret = -EACCES;
-		goto err_put;
-	}
-
-	if (!ivgpu_vram_cpu_visible(to_ivgpu(drm))) {
-		ret = -EOPNOTSUPP;
 		goto err_put;
 	}
 

@@ -12,6 +12,7 @@
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -36,9 +37,15 @@ struct ivgpu_device;
  *
  *   mmap_lock                 (the fault path and ->access() run under it)
  *     BO lock                 (&ivgpu_bo.base.resv, a dma_resv)
+ *       &ivgpu_windows.lock   (small BAR: slides, window PTE insertion, reverse map)
+ *         i_mmap_rwsem        (the zap of a window's old range)
  *       i_mmap_rwsem          (unmap_mapping_range(), the zap)
  *       &ivgpu_kmap_cache.lock
  *       &ivgpu_vram.lock
+ *
+ * &ivgpu_windows.lock may also be taken with no BO lock held (object
+ * creation, and an object's free, which may run under mmap_lock).  Nothing
+ * under it takes a BO lock, mmap_lock, or drops an object reference.
  *
  * The kmap cache lock is a spinlock.  It, &ivgpu_vram.lock,
  * &ivgpu_bo_list.lock, &ivgpu_bo_dump.lock and the per-file xarray's lock are leaves:
@@ -169,6 +176,15 @@ struct ivgpu_vram_extent {
 	u64 size;
 	/** @offset: offset in the object of the first byte. */
 	u64 offset;
+	/**
+	 * @bo: the object whose VRAM this is, while the extent is in the
+	 * windows' reverse map (small BAR); else NULL.  Under &ivgpu_windows.lock.
+	 */
+	struct ivgpu_bo *bo;
+	/** @rb: node in &ivgpu_windows.rmap, under &ivgpu_windows.lock. */
+	struct rb_node rb;
+	/** @subtree_last: interval-tree bookkeeping of @rb. */
+	u64 subtree_last;
 };
 
 /**
@@ -212,6 +228,116 @@ struct ivgpu_vram {
 	u64 size;
 	/** @wc_cookie: arch_phys_wc_add() handle of VRAM in BAR2 (large BAR). */
 	int wc_cookie;
+};
+
+/**
+ * struct ivgpu_window - one banked window of a small BAR
+ *
+ * Set up by ivgpu_window_init(); every member that changes is under
+ * &ivgpu_windows.lock.
+ */
+struct ivgpu_window {
+	/** @index: window number, 0 to WINDOW_COUNT - 1. */
+	unsigned int index;
+	/** @vaddr: kernel mapping of the window (write-combining). */
+	void __iomem *vaddr;
+	/** @phys: CPU physical address of the window in BAR2. */
+	phys_addr_t phys;
+	/** @bank: VRAM offset the window shows, or IVGPU_BANK_NONE. */
+	u64 bank;
+	/** @seq: WIN_REQ_SEQ of the last request made. */
+	u32 seq;
+	/** @pins: kernel users copying through the window; it cannot slide. */
+	unsigned int pins;
+	/** @lru_link: in &ivgpu_windows.lru, least recently used first. */
+	struct list_head lru_link;
+	/** @slid_at: when the window last switched banks. */
+	ktime_t slid_at;
+	/** @owner: task that last used the window (compared, never dereferenced). */
+	const void *owner;
+	/** @inserted: user page-table entries inserted since the last slide. */
+	u64 inserted;
+};
+
+/**
+ * struct ivgpu_window_stats - counters of the banked windows
+ *
+ * Monotonic since probe; shown in debugfs ivgpu_windows.
+ */
+struct ivgpu_window_stats {
+	/** @slides: bank switches to a new VRAM range. */
+	atomic64_t slides;
+	/** @detaches: windows detached to make room for another (no overlap). */
+	atomic64_t detaches;
+	/** @steals: slides of a window another task had used last. */
+	atomic64_t steals;
+	/** @zaps: range zaps made by slides (one per object shown). */
+	atomic64_t zaps;
+	/** @pages_zapped: pages of the ranges those zaps covered. */
+	atomic64_t pages_zapped;
+	/** @entries_zapped: entries inserted through windows and zapped by slides. */
+	atomic64_t entries_zapped;
+	/** @faults: user faults served through a window. */
+	atomic64_t faults;
+	/** @fault_hits: of those, faults into a part a window already showed. */
+	atomic64_t fault_hits;
+	/** @pages_inserted: entries inserted by those faults. */
+	atomic64_t pages_inserted;
+	/** @pins: kernel accesses that pinned a window. */
+	atomic64_t pins;
+	/** @splits: kernel requests split because they crossed a window. */
+	atomic64_t splits;
+	/** @residency_waits: slides that waited for a window's minimum residency. */
+	atomic64_t residency_waits;
+	/** @pin_waits: times a user of the windows waited for a pin to go. */
+	atomic64_t pin_waits;
+	/** @bounced: kernel copies between objects bounced through system memory. */
+	atomic64_t bounced;
+	/** @switch_ns: nanoseconds spent waiting for bank-switch acknowledgements. */
+	atomic64_t switch_ns;
+	/** @switch_max_ns: the longest of those waits. */
+	atomic64_t switch_max_ns;
+	/** @errors: switches refused or not acknowledged in time. */
+	atomic64_t errors;
+};
+
+/**
+ * struct ivgpu_windows - the banked windows of a small BAR
+ *
+ * With a large BAR @count is 0 and nothing else is used.  See
+ * ivgpu_window.c and docs/windows.md.
+ */
+struct ivgpu_windows {
+	/**
+	 * @lock: protects the windows' state, @lru and @rmap; held across a
+	 * slide (zap, switch, wait) and across the insertion of user entries
+	 * that point into a window, so a slide's zap always covers them.
+	 */
+	struct mutex lock;
+	/** @ack_wq: woken by the bank interrupt. */
+	wait_queue_head_t ack_wq;
+	/** @pin_wq: woken when a pin goes. */
+	wait_queue_head_t pin_wq;
+	/** @unpins: pins released since probe, under @lock (wakes @pin_wq waiters). */
+	u64 unpins;
+	/** @win: the windows. */
+	struct ivgpu_window *win;
+	/** @count: windows; 0 with a large BAR. */
+	unsigned int count;
+	/** @size: bytes per window. */
+	u64 size;
+	/** @granule: bank offset alignment. */
+	u64 granule;
+	/** @lru: the windows, least recently used first. */
+	struct list_head lru;
+	/** @rmap: &ivgpu_vram_extent of every object, by VRAM range. */
+	struct rb_root_cached rmap;
+	/** @base: kernel mapping of all the windows. */
+	void __iomem *base;
+	/** @wc_cookie: arch_phys_wc_add() handle of the windows. */
+	int wc_cookie;
+	/** @stats: counters. */
+	struct ivgpu_window_stats stats;
 };
 
 /**
@@ -299,6 +425,11 @@ struct ivgpu_kmap {
 	void __iomem *vaddr;
 	/** @vmapped: made by vmap_pfn() (several extents), else ioremap_wc(). */
 	bool vmapped;
+	/**
+	 * @windowed: small BAR: no kernel address (@vaddr is NULL); every
+	 * access through the mapping borrows banked windows.
+	 */
+	bool windowed;
 	/** @users: users; 0 while idle.  Under &ivgpu_kmap_cache.lock. */
 	unsigned int users;
 	/** @bo_link: in &ivgpu_bo.kmaps, under &ivgpu_kmap_cache.lock. */
@@ -423,6 +554,8 @@ struct ivgpu_device {
 	struct ivgpu_mm_stats mm_stats;
 	/** @kmap_cache: the kernel-mapping cache. */
 	struct ivgpu_kmap_cache kmap_cache;
+	/** @windows: the banked windows (small BAR). */
+	struct ivgpu_windows windows;
 	/** @dump: the request of debugfs ivgpu_bo_dump. */
 	struct ivgpu_bo_dump dump;
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)

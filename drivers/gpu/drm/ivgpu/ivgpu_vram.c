@@ -22,9 +22,9 @@
  * handler and the kernel mappings work on extents, and an object's "number
  * of blocks" in the uAPI is its number of extents.
  *
- * The CPU reaches VRAM only through ivgpu_vram_cpu_phys(): with a large BAR
- * VRAM sits in BAR2; with a small BAR it is behind banked windows that the
- * driver does not drive yet, and every CPU access path gets -EOPNOTSUPP.
+ * With a large BAR the CPU reaches VRAM through ivgpu_vram_cpu_phys(): VRAM
+ * sits in BAR2.  With a small BAR it is behind banked windows, and every
+ * CPU access path goes through ivgpu_window.c instead.
  */
 
 #include <linux/align.h>
@@ -245,7 +245,7 @@ const struct ivgpu_vram_extent *ivgpu_vram_res_find(const struct ivgpu_vram_res 
  * @ivgpu: the device
  *
  * Return: true with a large BAR.  With a small BAR VRAM is reachable only
- * through banked windows, which the driver does not drive yet.
+ * through banked windows (ivgpu_window.c).
  */
 bool ivgpu_vram_cpu_visible(const struct ivgpu_device *ivgpu)
 {
@@ -259,9 +259,8 @@ bool ivgpu_vram_cpu_visible(const struct ivgpu_device *ivgpu)
  * @size: bytes of the range
  * @phys: set to the CPU physical address of @vram_offset
  *
- * The one place where the driver turns VRAM offsets into CPU addresses:
- * every user and kernel mapping of VRAM goes through it, so that the
- * banked-window path can take over here.
+ * The one place where the driver turns VRAM offsets into CPU addresses
+ * with a large BAR; with a small BAR the windows of ivgpu_window.c do.
  *
  * Return: 0, -EOPNOTSUPP when the CPU cannot reach VRAM directly, -EINVAL
  * for a range outside VRAM.

@@ -8,10 +8,10 @@
  *
  * Every call must succeed or fail with an errno that include/uapi/drm/
  * ivgpu_drm.h documents for it (plus EFAULT for bad pointers, ENOMEM where
- * memory can run out, EOPNOTSUPP for CPU paths with a small BAR).  Where the
- * arguments are fully valid the call must succeed, and where a handle is
- * not live it must not.  Live objects, handles, kernel mappings, user
- * mappings and dma-buf fds are tracked so the test cleans up; the fixture's
+ * memory can run out), in both BAR configurations.  Where the arguments are
+ * fully valid the call must succeed, and where a handle is not live it must
+ * not.  Live objects, handles, kernel mappings, user mappings and dma-buf
+ * fds are tracked so the test cleans up; the fixture's
  * teardown checks that VRAM_USED is back and that the kernel log is clean.
  *
  * Replay: the seed is printed as "# seed N"; run with IVGPU_FUZZ_SEED=N or
@@ -64,7 +64,6 @@ struct fz {
 	uint64_t rng;
 	unsigned long call;
 	int fd[NFILES];
-	bool small;
 	uint64_t vram;
 	struct obj obj[NFILES][MAXOBJ];
 	int nobj[NFILES];
@@ -388,7 +387,7 @@ static uint64_t data_ptr(struct fz *f, uint64_t *len, bool write, bool *good, in
 		if (write && *len > m->len - off)	/* never past the mapping */
 			*len = m->len - off;
 		*good = *len <= m->len - off &&
-			(m->prot & (write ? PROT_WRITE : PROT_READ)) && !f->small;
+			(m->prot & (write ? PROT_WRITE : PROT_READ));
 		return (uintptr_t)m->addr + off;
 	default:
 		/* overruns run into the guard */
@@ -562,13 +561,11 @@ static void op_rw(struct fz *f, int fi, bool is_read)
 	e = do_ioctl(f->fd[fi], is_read ? DRM_IOCTL_IVGPU_GEM_PREAD : DRM_IOCTL_IVGPU_GEM_PWRITE, p);
 	if (bad)
 		return check_eq(f, e, EFAULT);
-	check(f, e, OK | E(ENOENT) | E(EINVAL) | E(EFAULT) | (f->small ? E(EOPNOTSUPP) : 0));
+	check(f, e, OK | E(ENOENT) | E(EINVAL) | E(EFAULT));
 	/* (A zero size exactly at the end is not said either way.) */
 	if (!e && (!o || rw.flags || (!inside && !(rw.offset == osz && !rw.size))))
 		fz_fail(f, "succeeded on a bad handle, range or flags");
-	if (!e && f->small && rw.size)
-		fz_fail(f, "CPU access succeeded with a small BAR");
-	if (f->small || rw.flags || !o)
+	if (rw.flags || !o)
 		return;
 	if (inside && (good || !rw.size))
 		check_eq(f, e, 0);
@@ -638,11 +635,9 @@ static void op_move(struct fz *f, int fi)
 	if (bad)
 		return check_eq(f, e, EFAULT);
 	check(f, e, OK | E(ENOENT) | E(EINVAL) | E(ENOSPC) | E(EBUSY) | E(EINTR) |
-		    E(ENOMEM) | E(EFAULT) | (f->small ? E(EOPNOTSUPP) : 0));
+		    E(ENOMEM) | E(EFAULT));
 	if (!e && (!o || m.pad || m.flags & ~IVGPU_MOVE_FLAGS))
 		fz_fail(f, "succeeded on a bad handle, flags or padding");
-	if (!e && f->small)
-		fz_fail(f, "move succeeded with a small BAR");
 }
 
 static void op_map(struct fz *f, int fi)
@@ -688,12 +683,9 @@ static void op_map(struct fz *f, int fi)
 		m.create_kind, m.create_flags);
 	/* The argument is always good: a lost copy-out would leak a mapping. */
 	e = do_ioctl(f->fd[fi], DRM_IOCTL_IVGPU_GEM_MAP, &m);
-	check(f, e, OK | E(ENOENT) | E(EINVAL) | E(ENOSPC) | E(ENOMEM) | E(E2BIG) |
-		    (f->small ? E(EOPNOTSUPP) : 0));
+	check(f, e, OK | E(ENOENT) | E(EINVAL) | E(ENOSPC) | E(ENOMEM) | E(E2BIG));
 	if (!e && create)
 		obj_add(f, fi, m.handle, m.create_size);
-	if (!e && f->small)
-		fz_fail(f, "GEM_MAP succeeded with a small BAR");
 	if (!e && !valid && !create)
 		fz_fail(f, "succeeded on bad arguments");
 	if (!e && (m.flags & IVGPU_MAP_USER)) {
@@ -714,9 +706,9 @@ static void op_map(struct fz *f, int fi)
 		else
 			ivgpu_kunmap(f->fd[fi], m.map_id);
 	}
-	if (!e || f->small || !valid || create)
+	if (!e || !valid || create)
 		return;
-	/* Valid on a live object with a large BAR: only resource errors. */
+	/* Valid on a live object: only resource errors. */
 	check(f, e, E(ENOSPC) | E(ENOMEM));
 }
 
@@ -902,19 +894,16 @@ static void op_mmap(struct fz *f, int fi)
 	default: flags = MAP_SHARED; break;
 	}
 	valid = o && ofi == fi && (flags & MAP_SHARED) && !(off % PAGE) && len &&
-		off < osz && len <= osz - off && !f->small;
+		off < osz && len <= osz - off;
 	fz_desc(f, "mmap fd%d%s len=%#llx prot=%#x flags=%#x offset=%#llx+%#llx (object size %#llx)",
 		fi, ofi != fi ? " (other file's object)" : "", (unsigned long long)len, prot,
 		flags, (unsigned long long)fake, (unsigned long long)off,
 		(unsigned long long)osz);
 	p = mmap(NULL, len, prot, flags, f->fd[fi], fake + off);
 	e = p == MAP_FAILED ? errno : 0;
-	check(f, e, OK | E(EINVAL) | E(EACCES) | E(ENOMEM) | E(EOVERFLOW) | E(EAGAIN) |
-		    (f->small ? E(EOPNOTSUPP) : 0));
+	check(f, e, OK | E(EINVAL) | E(EACCES) | E(ENOMEM) | E(EOVERFLOW) | E(EAGAIN));
 	if (valid)
 		check(f, e, OK | E(ENOMEM) | E(EAGAIN));
-	if (!e && f->small)
-		fz_fail(f, "mmap succeeded with a small BAR");
 	/* (An offset outside the object may name another object, one of this file.) */
 	if (!e && o && ofi != fi && off < osz) {
 		uint64_t id = ivgpu_bo_id(f->fd[ofi], o->h);
@@ -1169,7 +1158,6 @@ static struct fz *fz_new(int fd, int fd2, uint64_t salt)
 	f->rng = mix(fz_seed + salt);
 	f->fd[0] = fd;
 	f->fd[1] = fd2;
-	f->small = ivgpu_small_bar(fd);
 	f->vram = ivgpu_param(fd, IVGPU_PARAM_VRAM_SIZE);
 	g = mmap(NULL, BUFSZ + GUARD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g == MAP_FAILED || mprotect(g, BUFSZ, PROT_READ | PROT_WRITE))

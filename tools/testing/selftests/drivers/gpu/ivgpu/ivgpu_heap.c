@@ -546,10 +546,6 @@ TEST_F(heap, bad_handles_enoent)
 			  -errno : 0) TH_LOG("%#x", bad[i]);
 		/* DRM core: GEM_CLOSE of a handle that is not there. */
 		EXPECT_EQ(-EINVAL, ivgpu_gem_close(self->fd, bad[i])) TH_LOG("%#x", bad[i]);
-		if (self->small_bar) {
-			TH_LOG("%s: PREAD/PWRITE/MOVE/MAP not checked", IVGPU_SMALL_BAR_REASON);
-			continue;
-		}
 		EXPECT_EQ(-ENOENT, ivgpu_bo_pread(self->fd, bad[i], 0, buf, sizeof(buf)));
 		EXPECT_EQ(-ENOENT, ivgpu_bo_pwrite(self->fd, bad[i], 0, buf, sizeof(buf)));
 		EXPECT_EQ(-ENOENT, ivgpu_bo_move(self->fd, bad[i], 0, NULL));

@@ -5,8 +5,8 @@
  * the per-file limit, release on close), GEM_MAP into user space, allocate
  * and map in one call, GEM_UNMAP, pread/pwrite (odd offsets, ranges, bad
  * user buffers, user buffers that are themselves ivgpu mappings), and the
- * debugfs object dump.  With a small BAR these paths are refused (see
- * ivgpu_mmap's small_bar_cpu_access_refused) and the tests skip.
+ * debugfs object dump.  They run the same in both BAR configurations: with
+ * a small BAR every access goes through the banked windows.
  */
 #include "ivgpu_test.h"
 #include "kselftest_harness.h"
@@ -28,9 +28,7 @@ FIXTURE_TEARDOWN(km)
 {
 	IVGPU_FIXTURE_TEARDOWN();
 	/* Every kernel mapping the test made is released with its file. */
-	if (!self->small_bar) {
-		EXPECT_EQ(self->k0.in_use, ivgpu_kmap_stats().in_use);
-	}
+	EXPECT_EQ(self->k0.in_use, ivgpu_kmap_stats().in_use);
 }
 
 static int gem_map(int fd, struct drm_ivgpu_gem_map *m)
@@ -46,7 +44,6 @@ TEST_F(km, kernel_map_unmap)
 	struct drm_ivgpu_gem_unmap u;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_NE(~0ull, self->k0.misses);
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	memset(&m, 0, sizeof(m));
@@ -93,7 +90,6 @@ TEST_F(km, kernel_map_reuse)
 	struct ivgpu_kmap_stats k1, k2;
 	uint32_t h, id[6], of;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	ASSERT_EQ(0, ivgpu_kmap(self->fd, h, 0, 32 * PAGE, &id[0], &of));
 	EXPECT_EQ(0u, of);
@@ -158,7 +154,6 @@ TEST_F(km, kernel_map_reuse_is_per_object)
 {
 	uint32_t h1, h2, id1, id2, of;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, 16 * PAGE, 0, &h1));
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, 16 * PAGE, 0, &h2));
 	ASSERT_EQ(0, ivgpu_kmap(self->fd, h1, 0, 0, &id1, &of));
@@ -188,7 +183,6 @@ TEST_F(km, map_bad_flags_and_ranges)
 	unsigned int i, k;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	for (i = 0; i < IVGPU_ARRAY_SIZE(bad_flags); i++) {
 		memset(&m, 0, sizeof(m));
@@ -223,7 +217,6 @@ TEST_F(km, user_map)
 	volatile uint64_t *p;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	memset(&m, 0, sizeof(m));
 	m.handle = h;
@@ -277,7 +270,6 @@ TEST_F(km, create_and_map)
 	uint64_t buf[2];
 	uint8_t *p;
 
-	IVGPU_NEED_CPU_ACCESS();
 	memset(&m, 0, sizeof(m));
 	m.flags = IVGPU_MAP_CREATE | IVGPU_MAP_USER;
 	m.handle = 0xdeadbeef;		/* ignored with CREATE */
@@ -354,7 +346,6 @@ TEST_F(km, create_failures_leave_nothing)
 	struct drm_ivgpu_gem_map m;
 	unsigned int i;
 
-	IVGPU_NEED_CPU_ACCESS();
 	for (i = 0; i < IVGPU_ARRAY_SIZE(bad); i++) {
 		memset(&m, 0, sizeof(m));
 		m.flags = IVGPU_MAP_CREATE | bad[i].flags;
@@ -379,7 +370,6 @@ TEST_F_TIMEOUT(km, create_and_map_enospc, 60)
 	uint64_t used;
 	int n = 0, count;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_LE(0, ivgpu_fill_heap(self->fd, 4 * IVGPU_MIB, fill, &n, MAX));
 	used = ivgpu_vram_used(self->fd);
 	count = ivgpu_object_count();
@@ -403,7 +393,6 @@ TEST_F_TIMEOUT(km, kernel_map_limit_per_file, 120)
 	uint32_t h, h2, id;
 	int n, ret = 0;
 
-	IVGPU_NEED_CPU_ACCESS();
 	self->fd2 = ivgpu_open_render();
 	ASSERT_LE(0, self->fd2);
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
@@ -446,7 +435,6 @@ TEST_F(km, close_releases_kernel_mappings)
 	int i;
 	uint32_t h, id;
 
-	IVGPU_NEED_CPU_ACCESS();
 	self->fd2 = ivgpu_open_render();
 	ASSERT_LE(0, self->fd2);
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd2, 32 * PAGE, 0, &h));
@@ -471,7 +459,6 @@ TEST_F_TIMEOUT(km, unused_mappings_released, 120)
 	struct ivgpu_kmap_stats k1;
 	uint32_t h, id;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	for (i = 0; i < pages; i++) {
 		ASSERT_EQ(0, ivgpu_kmap(self->fd, h, i * PAGE, PAGE, &id, NULL));
@@ -502,7 +489,6 @@ TEST_F(km, pread_pwrite_round_trip)
 	unsigned int i, j;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	in = malloc(size);
 	out = malloc(size);
 	ASSERT_NE(NULL, in);
@@ -549,7 +535,6 @@ TEST_F_TIMEOUT(km, pread_pwrite_scattered, 90)
 	uint8_t *buf, *p;
 	uint32_t h = 0;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_create_scattered(self->fd, size, &h));
 	ASSERT_LT(1u, ivgpu_bo_num_blocks(self->fd, h));
 	buf = malloc(size);
@@ -585,7 +570,6 @@ TEST_F(km, pread_pwrite_out_of_range)
 	unsigned int i;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	for (i = 0; i < IVGPU_ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-EINVAL, ivgpu_bo_pread(self->fd, h, bad[i].off, buf, bad[i].len))
@@ -620,7 +604,6 @@ TEST_F(km, pread_pwrite_bad_buffers)
 	uint32_t h;
 	int i;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	ro = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	none = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -717,7 +700,6 @@ TEST_F_TIMEOUT(km, pread_pwrite_into_ivgpu_mapping, 60)
 	struct rw_case c = { .fd = self->fd, .size = 256 * IVGPU_KIB };
 	uint8_t *buf;
 
-	IVGPU_NEED_CPU_ACCESS();
 	buf = malloc(c.size);
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, c.size, 0, &c.src));
@@ -765,7 +747,6 @@ TEST_F_TIMEOUT(km, pread_into_gem_map_user, 60)
 	struct rw_case c = { .fd = self->fd, .size = 64 * IVGPU_KIB };
 	uint8_t *buf;
 
-	IVGPU_NEED_CPU_ACCESS();
 	buf = malloc(c.size);
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, c.size, 0, &c.src));
@@ -786,7 +767,6 @@ TEST_F(km, debugfs_dump)
 	ssize_t n;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 13 + 5);
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));

@@ -83,10 +83,6 @@ TEST_F(mod, rmmod_refused_while_mapped)
 	uint8_t *p;
 
 	ASSERT_LE(0, fd);
-	if (ivgpu_small_bar(fd)) {
-		close(fd);
-		SKIP(return, IVGPU_SMALL_BAR_REASON);
-	}
 	ASSERT_EQ(0, ivgpu_bo_create(fd, size, 0, &h));
 	p = ivgpu_bo_mmap(fd, h, size);
 	ASSERT_NE(MAP_FAILED, p);
@@ -115,9 +111,7 @@ TEST_F(mod, rmmod_after_open_objects_no_leak)
 	for (i = 0; i < 8; i++) {
 		ASSERT_EQ(0, ivgpu_bo_create_full(fd, (i + 1) * 64 * IVGPU_KIB, 0, i % 3,
 						  i & 1 ? IVGPU_BO_CONTIGUOUS : 0, &h, NULL));
-		if (!ivgpu_small_bar(fd)) {
-			ASSERT_EQ(0, ivgpu_kmap(fd, h, 0, 0, &id, NULL));
-		}
+		ASSERT_EQ(0, ivgpu_kmap(fd, h, 0, 0, &id, NULL));
 	}
 	close(fd);
 	EXPECT_EQ(0, unload_module());

@@ -168,11 +168,9 @@ TEST_F_TIMEOUT(prime, share_with_other_process, 60)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	id = ivgpu_bo_id(self->fd, h);
-	if (!self->small_bar) {
-		p = ivgpu_bo_mmap(self->fd, h, size);
-		ASSERT_NE(MAP_FAILED, p);
-		ivgpu_fill(p, size / 2, 91);
-	}
+	p = ivgpu_bo_mmap(self->fd, h, size);
+	ASSERT_NE(MAP_FAILED, p);
+	ivgpu_fill(p, size / 2, 91);
 	ASSERT_EQ(0, export(self->fd, h, &dmabuf));
 
 	pid = fork();
@@ -200,18 +198,16 @@ TEST_F_TIMEOUT(prime, share_with_other_process, 60)
 			_exit(13);
 		if (ivgpu_bo_info(cfd, ch, &info) || info.id != id)
 			_exit(14);
-		if (!ivgpu_small_bar(cfd)) {
-			cp = ivgpu_bo_mmap(cfd, ch, size);
-			if (cp == MAP_FAILED)
-				_exit(15);
-			if (ivgpu_check(cp, size / 2, 91) != -1)
-				_exit(16);
-			ivgpu_fill((uint8_t *)cp + size / 2, size / 2, 92);
-			say(sv[1], 'w');		/* written */
-			if (hear(sv[1]) != 'c')		/* checked */
-				_exit(17);
-			munmap(cp, size);
-		}
+		cp = ivgpu_bo_mmap(cfd, ch, size);
+		if (cp == MAP_FAILED)
+			_exit(15);
+		if (ivgpu_check(cp, size / 2, 91) != -1)
+			_exit(16);
+		ivgpu_fill((uint8_t *)cp + size / 2, size / 2, 92);
+		say(sv[1], 'w');		/* written */
+		if (hear(sv[1]) != 'c')		/* checked */
+			_exit(17);
+		munmap(cp, size);
 		if (ivgpu_gem_close(cfd, ch))
 			_exit(18);
 		close(cfd);
@@ -225,14 +221,12 @@ TEST_F_TIMEOUT(prime, share_with_other_process, 60)
 	close(dmabuf);
 	EXPECT_EQ(self->used0 + size, ivgpu_vram_used(self->fd));
 	say(sv[0], 'g');
-	if (!self->small_bar) {
-		ASSERT_EQ('w', hear(sv[0]));
-		EXPECT_EQ(-1, ivgpu_check((uint8_t *)p + size / 2, size / 2, 92));
-		EXPECT_EQ(0, munmap(p, size));
-		/* The child alone holds it now. */
-		EXPECT_EQ(self->used0 + size, ivgpu_vram_used(self->fd));
-		say(sv[0], 'c');
-	}
+	ASSERT_EQ('w', hear(sv[0]));
+	EXPECT_EQ(-1, ivgpu_check((uint8_t *)p + size / 2, size / 2, 92));
+	EXPECT_EQ(0, munmap(p, size));
+	/* The child alone holds it now. */
+	EXPECT_EQ(self->used0 + size, ivgpu_vram_used(self->fd));
+	say(sv[0], 'c');
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d", WEXITSTATUS(status));
@@ -259,12 +253,10 @@ TEST_F(prime, importer_exit_releases)
 
 		if (cfd < 0 || buf < 0 || import(cfd, buf, &ch))
 			_exit(1);
-		if (!ivgpu_small_bar(cfd)) {
-			cp = ivgpu_bo_mmap(cfd, ch, 3 * PAGE);
-			if (cp == MAP_FAILED)
-				_exit(2);
-			*(volatile uint64_t *)cp = 1;
-		}
+		cp = ivgpu_bo_mmap(cfd, ch, 3 * PAGE);
+		if (cp == MAP_FAILED)
+			_exit(2);
+		*(volatile uint64_t *)cp = 1;
 		say(sv[1], 'r');
 		pause();
 		_exit(0);
@@ -320,9 +312,7 @@ TEST_F(prime, dmabuf_keeps_object_alive)
 
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, 2 * PAGE, 0, &h));
 	id = ivgpu_bo_id(self->fd, h);
-	if (!self->small_bar) {
-		ASSERT_EQ(0, ivgpu_bo_pwrite(self->fd, h, PAGE, &v, 8));
-	}
+	ASSERT_EQ(0, ivgpu_bo_pwrite(self->fd, h, PAGE, &v, 8));
 	ASSERT_EQ(0, export(self->fd, h, &dmabuf));
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
 	close(self->fd);
@@ -332,11 +322,9 @@ TEST_F(prime, dmabuf_keeps_object_alive)
 	EXPECT_EQ(self->used0 + 2 * PAGE, ivgpu_vram_used(self->fd2));
 	ASSERT_EQ(0, import(self->fd2, dmabuf, &h2));
 	EXPECT_EQ(id, ivgpu_bo_id(self->fd2, h2));
-	if (!self->small_bar) {
-		v = 0;
-		EXPECT_EQ(0, ivgpu_bo_pread(self->fd2, h2, PAGE, &v, 8));
-		EXPECT_EQ(0xfeed0001ull, v);
-	}
+	v = 0;
+	EXPECT_EQ(0, ivgpu_bo_pread(self->fd2, h2, PAGE, &v, 8));
+	EXPECT_EQ(0xfeed0001ull, v);
 	close(dmabuf);
 	EXPECT_EQ(self->used0 + 2 * PAGE, ivgpu_vram_used(self->fd2));
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd2, h2));
@@ -359,7 +347,6 @@ TEST_F_TIMEOUT(prime, move_seen_by_importer, 60)
 	pid_t pid;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	p = ivgpu_bo_mmap(self->fd, h, size);

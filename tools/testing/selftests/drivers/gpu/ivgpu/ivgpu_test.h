@@ -240,14 +240,6 @@ static inline bool ivgpu_small_bar(int fd)
 	return ivgpu_param(fd, IVGPU_PARAM_BAR_CONFIG) == IVGPU_BAR_SMALL;
 }
 
-#define IVGPU_SMALL_BAR_REASON \
-	"small BAR: CPU access to VRAM is not implemented yet (banked windows are a later issue)"
-
-/* In a TEST_F body whose fixture has a bool small_bar: skip on a small BAR. */
-#define IVGPU_NEED_CPU_ACCESS() do { \
-	if (self->small_bar) \
-		SKIP(return, IVGPU_SMALL_BAR_REASON); \
-} while (0)
 
 /*
  * Wait up to @ms for VRAM_USED (read through @fd) to equal @want; returns the

@@ -136,13 +136,11 @@ static void run_parallel_faults(struct __test_metadata *_metadata, int fd, bool 
 
 TEST_F_TIMEOUT(thr, parallel_faults_one_mapping, 120)
 {
-	IVGPU_NEED_CPU_ACCESS();
 	run_parallel_faults(_metadata, self->fd, true);
 }
 
 TEST_F_TIMEOUT(thr, parallel_faults_own_mappings, 120)
 {
-	IVGPU_NEED_CPU_ACCESS();
 	run_parallel_faults(_metadata, self->fd, false);
 }
 
@@ -175,7 +173,6 @@ TEST_F_TIMEOUT(thr, parallel_faults_same_pages, 120)
 	uint8_t *p;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	p = ivgpu_bo_mmap(self->fd, h, size);
 	ASSERT_NE(MAP_FAILED, p);
@@ -329,7 +326,6 @@ TEST_F_TIMEOUT(thr, faults_while_closing_and_unmapping, 120)
 	int i, nth = 0;
 	double t0;
 
-	IVGPU_NEED_CPU_ACCESS();
 	memset(&c, 0, sizeof(c));
 	c.fd = self->fd;
 	for (i = 0; i < NA; i++) {
@@ -431,7 +427,6 @@ TEST_F_TIMEOUT(thr, revoke_and_move_under_readers_writers, 120)
 	double t0;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	memset(&c, 0, sizeof(c));
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	c.p = ivgpu_bo_mmap(self->fd, h, size);
@@ -519,7 +514,6 @@ TEST_F_TIMEOUT(thr, pread_pwrite_under_move, 120)
 	pthread_t t;
 	double t0;
 
-	IVGPU_NEED_CPU_ACCESS();
 	memset(&c, 0, sizeof(c));
 	c.fd = self->fd;
 	c.size = 512 * IVGPU_KIB;

@@ -36,7 +36,6 @@ TEST_F(zap, revoke_zaps_and_refaults)
 	uint64_t *p;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, IVGPU_BO_CONTIGUOUS, &h));
 	p = ivgpu_bo_mmap(self->fd, h, size);
 	ASSERT_NE(MAP_FAILED, p);
@@ -74,7 +73,6 @@ TEST_F(zap, revoke_subrange)
 	volatile uint64_t *p;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, IVGPU_BO_CONTIGUOUS, &h));
 	p = ivgpu_bo_mmap(self->fd, h, size);
 	ASSERT_NE(MAP_FAILED, p);
@@ -108,7 +106,6 @@ TEST_F(zap, revoke_range_of_submapping)
 	volatile uint64_t *q;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, IVGPU_BO_CONTIGUOUS, &h));
 	/* q maps object pages 8..23. */
 	q = ivgpu_bo_mmap_range(self->fd, h, 8 * PAGE, 16 * PAGE, PROT_READ | PROT_WRITE);
@@ -142,7 +139,6 @@ TEST_F(zap, revoke_reaches_every_process)
 	pid_t pid;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	p = ivgpu_bo_mmap(self->fd, h, size);
 	ASSERT_NE(MAP_FAILED, p);
@@ -233,7 +229,6 @@ TEST_F_TIMEOUT(zap, move_to_contiguous_keeps_contents, 90)
 	uint32_t h = 0, nb = 0;
 	uint8_t *p, *buf;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_create_scattered(self->fd, size, &h));
 	ASSERT_LT(1u, ivgpu_bo_num_blocks(self->fd, h)) TH_LOG("the object is not scattered");
 	p = ivgpu_bo_mmap(self->fd, h, size);
@@ -284,7 +279,6 @@ TEST_F_TIMEOUT(zap, move_repeatedly, 60)
 	uint64_t *p;
 	int i;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	p = ivgpu_bo_mmap(self->fd, h, size);
 	ASSERT_NE(MAP_FAILED, p);
@@ -317,7 +311,6 @@ TEST_F(zap, move_unmapped_object)
 	uint32_t h;
 	unsigned int i;
 
-	IVGPU_NEED_CPU_ACCESS();
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = i * 7 + 3;
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
@@ -339,7 +332,6 @@ TEST_F(zap, move_busy_while_kernel_mapped)
 	struct ivgpu_mm_stats s0;
 	uint64_t v = 0x1234;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, 16 * PAGE, 0, &h));
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, 16 * PAGE, 0, &h2));
 	ASSERT_EQ(0, ivgpu_bo_pwrite(self->fd, h, 8, &v, 8));
@@ -382,7 +374,6 @@ TEST_F_TIMEOUT(zap, move_enospc_without_room, 60)
 	uint32_t h;
 	int n = 0, mid;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	p = ivgpu_bo_mmap(self->fd, h, size);
 	ASSERT_NE(MAP_FAILED, p);
@@ -419,7 +410,6 @@ TEST_F(zap, move_bad_arguments)
 	struct drm_ivgpu_gem_move m;
 	uint32_t h;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, 4 * PAGE, 0, &h));
 	memset(&m, 0, sizeof(m));
 	m.handle = h;
@@ -447,7 +437,6 @@ TEST_F(zap, move_keeps_placement)
 	uint32_t fb, h[4], nb = 0;
 	int n = 0, ret = 0;
 
-	IVGPU_NEED_CPU_ACCESS();
 	ASSERT_EQ(0, ivgpu_bo_create_full(self->fd, 3 * IVGPU_MIB, 0, IVGPU_BO_FRAMEBUFFER, 0,
 					  &fb, NULL));
 	ASSERT_EQ(0, ivgpu_bo_move(self->fd, fb, 0, &nb));

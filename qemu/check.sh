@@ -6,7 +6,8 @@
 # with "N passed, N failed, N skipped".  Exits non-zero on any failure.
 # Logs are kept in build/check/.
 #
-# IVGPU_CONFIGS   BAR configurations (default "large small")
+# IVGPU_CONFIGS   BAR configurations (default "large small"; also "small1": 1 window
+#                 of 64 KiB, "small4": 4 windows of 2 MiB over 256 MiB)
 # IVGPU_KERNELS   which guest kernels: "debian debug" (default), or one of them
 # IVGPU_HOST=0    skip the host-side tests
 # IVGPU_STRESS_TIME  seconds of ivgpu-stress after the kselftests on Debian's
@@ -53,6 +54,8 @@ vm_suites() {
 		case $config in
 		large) args=(--vram 256M) ;;
 		small) args=(--small-bar --vram 64M --windows 2 --window-size 1M) ;;
+		small1) args=(--small-bar --vram 64M --windows 1 --window-size 64K) ;;
+		small4) args=(--small-bar --vram 256M --windows 4 --window-size 2M) ;;
 		*) echo "check.sh: unknown configuration $config" >&2; exit 2 ;;
 		esac
 		echo "# === kselftests, $label kernel, $config BAR: ${args[*]}"

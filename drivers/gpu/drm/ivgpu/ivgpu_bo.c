@@ -270,6 +270,8 @@ void ivgpu_bo_init(struct ivgpu_device *ivgpu)
 	INIT_LIST_HEAD(&ivgpu->bos.list);
 	atomic64_set(&ivgpu->bos.next_id, 0);
 	mutex_init(&ivgpu->dump.lock);
+	mutex_init(&ivgpu->check.lock);
+	mutex_init(&ivgpu->check.mailbox);
 }
 
 /**

@@ -22,6 +22,12 @@
  *                read through a kernel mapping: "%08llx: " and 16 bytes per
  *                line.  The write fails with ENOENT for an unknown object and
  *                EINVAL for a bad range.
+ * ivgpu_vram_check (0600) write "ID KIND SEED FLAGS" (IVGPU_CHECK_KIND_*,
+ *                the pattern seed or fill byte, IVGPU_CHECK_F_*), then read:
+ *                the device checks the object's VRAM itself (the test
+ *                oracle, see ivgpu_check.c) and the file gives status,
+ *                mismatches, first_mismatch (object offset), from_windows,
+ *                crc32 (one-extent objects) and extents, "name value" lines
  * ivgpu_windows  small BAR: windows, window_size, granule, the window
  *                counters (slides, steals, zaps, pins, splits, ...), then
  *                one line per window: "window I bank B pins P inserted N"
@@ -325,7 +331,7 @@ static int ivgpu_debugfs_dump_open(struct inode *inode, struct file *file)
 				IVGPU_BO_DUMP_MAX / 16 * 58 + PAGE_SIZE);
 }
 
-static int ivgpu_debugfs_dump_parse(char *req, u64 *v)
+static int ivgpu_debugfs_parse(char *req, u64 *v, unsigned int count)
 {
 	unsigned int n = 0;
 	char *tok;
@@ -333,11 +339,11 @@ static int ivgpu_debugfs_dump_parse(char *req, u64 *v)
 	while ((tok = strsep(&req, " \t\n"))) {
 		if (!*tok)
 			continue;
-		if (n == 3 || kstrtou64(tok, 0, &v[n]))
+		if (n == count || kstrtou64(tok, 0, &v[n]))
 			return -EINVAL;
 		n++;
 	}
-	return n == 3 ? 0 : -EINVAL;
+	return n == count ? 0 : -EINVAL;
 }
 
 static ssize_t ivgpu_debugfs_dump_write(struct file *file, const char __user *ubuf,
@@ -356,7 +362,7 @@ static ssize_t ivgpu_debugfs_dump_write(struct file *file, const char __user *ub
 		return -EFAULT;
 	req[len] = '\0';
 
-	ret = ivgpu_debugfs_dump_parse(req, v);
+	ret = ivgpu_debugfs_parse(req, v, 3);
 	if (ret)
 		return ret;
 	if (!v[2] || v[2] > IVGPU_BO_DUMP_MAX)
@@ -388,6 +394,93 @@ static const struct file_operations ivgpu_debugfs_dump_fops = {
 	.release = single_release,
 };
 
+static int ivgpu_debugfs_check_show(struct seq_file *m, void *data)
+{
+	struct ivgpu_device *ivgpu = m->private;
+	struct ivgpu_check_result res;
+	u64 id, seed;
+	u32 kind, flags;
+	struct ivgpu_bo *bo;
+	int ret;
+
+	mutex_lock(&ivgpu->check.lock);
+	id = ivgpu->check.id;
+	kind = ivgpu->check.kind;
+	seed = ivgpu->check.seed;
+	flags = ivgpu->check.flags;
+	mutex_unlock(&ivgpu->check.lock);
+
+	if (!id) {
+		seq_puts(m, "no request yet: write \"ID KIND SEED FLAGS\" first\n");
+		return 0;
+	}
+
+	bo = ivgpu_bo_find(ivgpu, id);
+	if (!bo)
+		return -ENOENT;
+	ret = ivgpu_check_bo(bo, kind, seed, flags, &res);
+	ivgpu_bo_put(bo);
+	if (ret)
+		return ret;
+
+	seq_printf(m, "status %u\n", res.status);
+	seq_printf(m, "mismatches %llu\n", res.mismatches);
+	seq_printf(m, "first_mismatch %llu\n", res.first_mismatch);
+	seq_printf(m, "from_windows %llu\n", res.from_windows);
+	seq_printf(m, "crc32 %u\n", res.crc32);
+	seq_printf(m, "extents %u\n", res.extents);
+	return 0;
+}
+
+static int ivgpu_debugfs_check_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, ivgpu_debugfs_check_show, inode->i_private);
+}
+
+static ssize_t ivgpu_debugfs_check_write(struct file *file, const char __user *ubuf,
+					 size_t len, loff_t *pos)
+{
+	struct seq_file *m = file->private_data;
+	struct ivgpu_device *ivgpu = m->private;
+	struct ivgpu_bo *bo;
+	char req[128];
+	u64 v[4];
+	int ret;
+
+	if (!len || len >= sizeof(req))
+		return -EINVAL;
+	if (copy_from_user(req, ubuf, len))
+		return -EFAULT;
+	req[len] = '\0';
+
+	ret = ivgpu_debugfs_parse(req, v, 4);
+	if (ret)
+		return ret;
+	if (v[1] > IVGPU_CHECK_KIND_PATTERN || v[3] & ~(u64)IVGPU_CHECK_F_VRAM_ONLY)
+		return -EINVAL;
+	bo = ivgpu_bo_find(ivgpu, v[0]);
+	if (!bo)
+		return -ENOENT;
+	ivgpu_bo_put(bo);
+
+	mutex_lock(&ivgpu->check.lock);
+	ivgpu->check.id = v[0];
+	ivgpu->check.kind = v[1];
+	ivgpu->check.seed = v[2];
+	ivgpu->check.flags = v[3];
+	mutex_unlock(&ivgpu->check.lock);
+	return len;
+}
+
+static const struct file_operations ivgpu_debugfs_check_fops = {
+	.owner = THIS_MODULE,
+	.open = ivgpu_debugfs_check_open,
+	.read = seq_read,
+	.write = ivgpu_debugfs_check_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 /**
  * ivgpu_debugfs_init - create the driver's debugfs files
  * @minor: the DRM minor whose debugfs directory receives them
@@ -401,5 +494,7 @@ void ivgpu_debugfs_init(struct drm_minor *minor)
 				 minor->debugfs_root, minor);
 	debugfs_create_file("ivgpu_bo_dump", 0600, minor->debugfs_root, to_ivgpu(minor->dev),
 			    &ivgpu_debugfs_dump_fops);
+	debugfs_create_file("ivgpu_vram_check", 0600, minor->debugfs_root, to_ivgpu(minor->dev),
+			    &ivgpu_debugfs_check_fops);
 	ivgpu_fault_debugfs_init(minor);
 }

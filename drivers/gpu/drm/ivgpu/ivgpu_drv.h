@@ -209,6 +209,10 @@ int ivgpu_ioctl_gem_pwrite(struct drm_device *drm, void *data, struct drm_file *
 int ivgpu_ioctl_gem_map(struct drm_device *drm, void *data, struct drm_file *file);
 int ivgpu_ioctl_gem_unmap(struct drm_device *drm, void *data, struct drm_file *file);
 
+/* ivgpu_check.c */
+int ivgpu_check_bo(struct ivgpu_bo *bo, u32 kind, u64 seed, u32 flags,
+		   struct ivgpu_check_result *res);
+
 /* ivgpu_window.c */
 int ivgpu_window_init(struct ivgpu_device *ivgpu);
 void ivgpu_window_irq(struct ivgpu_device *ivgpu);

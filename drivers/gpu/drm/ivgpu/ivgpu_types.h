@@ -495,6 +495,45 @@ struct ivgpu_bo_dump {
 };
 
 /**
+ * struct ivgpu_vram_check - the device's VRAM check, for debugfs ivgpu_vram_check
+ *
+ * The request is written to the file and used by later reads, through any
+ * open; the device's check mailbox takes one request at a time.
+ */
+struct ivgpu_vram_check {
+	/** @lock: protects @id, @kind, @seed and @flags; a leaf lock. */
+	struct mutex lock;
+	/** @mailbox: serialises uses of the mailbox; a leaf, taken under a BO lock. */
+	struct mutex mailbox;
+	/** @id: object to check; 0 before the first request. */
+	u64 id;
+	/** @kind: IVGPU_CHECK_KIND_*. */
+	u32 kind;
+	/** @flags: IVGPU_CHECK_F_*. */
+	u32 flags;
+	/** @seed: pattern seed, or the fill byte. */
+	u64 seed;
+};
+
+/**
+ * struct ivgpu_check_result - what the device found in an object's VRAM
+ */
+struct ivgpu_check_result {
+	/** @status: IVGPU_CHECK_OK, _MISMATCH, or the first error status. */
+	u32 status;
+	/** @mismatches: bytes that differ, over all extents. */
+	u64 mismatches;
+	/** @first_mismatch: object offset of the first byte that differs, or ~0. */
+	u64 first_mismatch;
+	/** @from_windows: bytes the device read from windows. */
+	u64 from_windows;
+	/** @crc32: CRC-32 of the object when it is one extent, else 0. */
+	u32 crc32;
+	/** @extents: extents checked (one device check each). */
+	unsigned int extents;
+};
+
+/**
  * struct ivgpu_file - per-file state of the driver
  *
  * &drm_file.driver_priv; made at open, freed after the file's handles are
@@ -558,6 +597,8 @@ struct ivgpu_device {
 	struct ivgpu_windows windows;
 	/** @dump: the request of debugfs ivgpu_bo_dump. */
 	struct ivgpu_bo_dump dump;
+	/** @check: the request of debugfs ivgpu_vram_check. */
+	struct ivgpu_vram_check check;
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
 	/** @fault: the driver's own fault-injection points. */
 	struct ivgpu_fault fault;

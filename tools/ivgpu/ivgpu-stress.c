@@ -29,11 +29,13 @@
  * shared entry counts the processes holding one plus the dma-bufs in flight,
  * and is freed when that reaches zero.
  *
- * Small BAR: until banked windows exist, mmap, pread, pwrite, move and
- * GEM_MAP return EOPNOTSUPP there.  The program sees that in GET_PARAM,
- * stresses what remains (create, info, revoke, PRIME, fork, close, GEM_MAP
- * with CREATE, which must leave nothing behind), checks now and then that
- * each CPU path is still refused with exactly EOPNOTSUPP, and says so.
+ * Small BAR: the driver reaches VRAM through banked windows, and every
+ * operation runs as with a large BAR.  Against a device without bank
+ * switching (no IVGPU_CAPS_WINDOWS), where mmap, pread, pwrite, move and
+ * GEM_MAP return EOPNOTSUPP, the program stresses what remains (create,
+ * info, revoke, PRIME, fork, close, GEM_MAP with CREATE, which must leave
+ * nothing behind), checks now and then that each CPU path is still refused
+ * with exactly EOPNOTSUPP, and says so.
  *
  * The seed (printed) fixes each thread's sequence of choices; the
  * interleaving of threads and processes is the scheduler's.

@@ -8,11 +8,11 @@
  * ever extended at the end; the ioctl number encodes the size, so the DRM core
  * zero-extends requests from older userspace.
  *
- * Every ioctl returns -ENODEV once the device is gone.  Until banked windows
- * exist, a device in the small-BAR configuration (IVGPU_BAR_SMALL) has no
- * CPU access to VRAM: mmap(), GEM_PREAD, GEM_PWRITE, GEM_MOVE and GEM_MAP
- * return -EOPNOTSUPP there; creating, describing, sharing, revoking and
- * closing objects work.
+ * Every ioctl returns -ENODEV once the device is gone.  Both BAR
+ * configurations behave the same: in the small-BAR configuration
+ * (IVGPU_BAR_SMALL) the driver reaches VRAM through banked windows, and
+ * mmap(), GEM_PREAD, GEM_PWRITE, GEM_MOVE and GEM_MAP work as with a large
+ * BAR (a driver without windows returned -EOPNOTSUPP there).
  */
 #ifndef _UAPI_IVGPU_DRM_H_
 #define _UAPI_IVGPU_DRM_H_

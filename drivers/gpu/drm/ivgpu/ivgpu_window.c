@@ -56,6 +56,9 @@
 
 #include "ivgpu_drv.h"
 
+#define CREATE_TRACE_POINTS
+#include "ivgpu_trace.h"
+
 /* Bytes a kernel copy between two objects moves per step through its bounce buffer. */
 #define IVGPU_WINDOW_CHUNK	SZ_64K
 /* Largest bounce buffer of a copy with a single window. */
@@ -176,16 +179,17 @@ static void ivgpu_window_ext_range(const struct ivgpu_vram_extent *ext, u64 star
  * device-wide address space per object whose VRAM the window shows,
  * covering all of that object's bytes in the window.
  */
-static void ivgpu_window_zap_locked(struct ivgpu_device *ivgpu, struct ivgpu_window *win)
+static unsigned int ivgpu_window_zap_locked(struct ivgpu_device *ivgpu, struct ivgpu_window *win)
 {
 	struct ivgpu_windows *iw = &ivgpu->windows;
 	struct address_space *mapping = ivgpu->drm.anon_inode->i_mapping;
 	struct ivgpu_vram_extent *ext, *other;
 	u64 start = win->bank, last = win->bank + iw->size - 1;
+	unsigned int zaps = 0;
 
 	lockdep_assert_held(&iw->lock);
 	if (win->bank == IVGPU_BANK_NONE)
-		return;
+		return 0;
 
 	for (ext = ivgpu_rmap_iter_first(&iw->rmap, start, last); ext;
 	     ext = ivgpu_rmap_iter_next(ext, start, last)) {
@@ -217,9 +221,11 @@ static void ivgpu_window_zap_locked(struct ivgpu_device *ivgpu, struct ivgpu_win
 				    end - first, 1);
 		atomic64_inc(&iw->stats.zaps);
 		atomic64_add((end - first) >> PAGE_SHIFT, &iw->stats.pages_zapped);
+		zaps++;
 	}
 	atomic64_add(win->inserted, &iw->stats.entries_zapped);
 	win->inserted = 0;
+	return zaps;
 }
 
 static bool ivgpu_window_acked(struct ivgpu_device *ivgpu, struct ivgpu_window *win, u32 seq)
@@ -253,7 +259,7 @@ static int ivgpu_window_wait_ack(struct ivgpu_device *ivgpu, struct ivgpu_window
  * has it pinned.
  */
 static int ivgpu_window_switch_locked(struct ivgpu_device *ivgpu, struct ivgpu_window *win,
-				      u64 bank)
+				      u64 bank, u64 *wait_ns)
 {
 	struct ivgpu_windows *iw = &ivgpu->windows;
 	u32 seq = win->seq + 1, status;
@@ -281,6 +287,7 @@ static int ivgpu_window_switch_locked(struct ivgpu_device *ivgpu, struct ivgpu_w
 
 	ret = ivgpu_window_wait_ack(ivgpu, win, seq);
 	ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	*wait_ns = ns;
 	atomic64_add(ns, &iw->stats.switch_ns);
 	max = atomic64_read(&iw->stats.switch_max_ns);
 	while (ns > max && !atomic64_try_cmpxchg(&iw->stats.switch_max_ns, &max, ns))
@@ -315,9 +322,11 @@ out_exit:
 /* Detach @win (an unpinned window in the way of another): zap, then switch to none. */
 static int ivgpu_window_detach_locked(struct ivgpu_device *ivgpu, struct ivgpu_window *win)
 {
+	u64 wait_ns;
+
 	ivgpu_window_zap_locked(ivgpu, win);
 	atomic64_inc(&ivgpu->windows.stats.detaches);
-	return ivgpu_window_switch_locked(ivgpu, win, IVGPU_BANK_NONE);
+	return ivgpu_window_switch_locked(ivgpu, win, IVGPU_BANK_NONE, &wait_ns);
 }
 
 /*
@@ -352,10 +361,10 @@ static bool ivgpu_window_bounds(const struct ivgpu_windows *iw,
 }
 
 /*
- * The window to slide for a new bank: the least recently used unpinned
- * one, skipping those another task used within the minimum residency.
- * Return: the window, or NULL with *@wait_us set to how long until one is
- * free (0: all are pinned).
+ * The window to slide for a new bank: a detached one, else the least
+ * recently used unpinned one, skipping those another task used within the
+ * minimum residency.  Return: the window, or NULL with *@wait_us set to how
+ * long until one is free (0: all are pinned).
  */
 static struct ivgpu_window *ivgpu_window_victim_locked(struct ivgpu_windows *iw, u64 *wait_us)
 {
@@ -365,13 +374,16 @@ static struct ivgpu_window *ivgpu_window_victim_locked(struct ivgpu_windows *iw,
 	struct ivgpu_window *win;
 
 	*wait_us = 0;
+	list_for_each_entry(win, &iw->lru, lru_link)
+		if (win->bank == IVGPU_BANK_NONE && !win->pins)
+			return win;
 	list_for_each_entry(win, &iw->lru, lru_link) {
 		s64 left;
 
 		if (win->pins)
 			continue;
 		left = ktime_to_us(win->slid_at) + residency - now;
-		if (win->bank == IVGPU_BANK_NONE || win->owner == current || left <= 0)
+		if (win->owner == current || left <= 0)
 			return win;
 		if (!*wait_us || left < *wait_us)
 			*wait_us = left;
@@ -418,8 +430,9 @@ static int ivgpu_window_show_locked(struct ivgpu_device *ivgpu, u64 vram, u64 wa
 {
 	struct ivgpu_windows *iw = &ivgpu->windows;
 	struct ivgpu_window *win, *o;
-	unsigned int i;
-	u64 lo, hi, bank, us;
+	u64 lo, hi, bank, us, from, zapped, wait_ns;
+	unsigned int i, zaps;
+	bool steal;
 	int ret;
 
 	for (;;) {
@@ -461,12 +474,16 @@ static int ivgpu_window_show_locked(struct ivgpu_device *ivgpu, u64 vram, u64 wa
 		break;
 	}
 
-	if (win->bank != IVGPU_BANK_NONE && win->owner && win->owner != current)
+	from = win->bank;
+	zapped = win->inserted;
+	steal = from != IVGPU_BANK_NONE && win->owner && win->owner != current;
+	if (steal)
 		atomic64_inc(&iw->stats.steals);
-	ivgpu_window_zap_locked(ivgpu, win);
-	ret = ivgpu_window_switch_locked(ivgpu, win, bank);
+	zaps = ivgpu_window_zap_locked(ivgpu, win);
+	ret = ivgpu_window_switch_locked(ivgpu, win, bank, &wait_ns);
 	if (ret)
 		return ret;
+	trace_ivgpu_window_slide(win->index, from, bank, zapped, zaps, steal, wait_ns);
 	atomic64_inc(&iw->stats.slides);
 	ivgpu_window_touch_locked(iw, win);
 	*out = win;
@@ -582,6 +599,7 @@ vm_fault_t ivgpu_window_fault(struct ivgpu_bo *bo, struct vm_fault *vmf, u64 off
 		}
 	}
 	win->inserted += i;
+	trace_ivgpu_window_fault(win->index, vram, hit, i);
 	mutex_unlock(&iw->lock);
 
 	atomic64_inc(&ivgpu->mm_stats.faults);
@@ -622,6 +640,7 @@ static struct ivgpu_window *ivgpu_window_pin(struct ivgpu_device *ivgpu, u64 vra
 
 	atomic64_inc(&iw->stats.pins);
 	*part = min(len, ivgpu_window_end(iw, win) - vram);
+	trace_ivgpu_window_pin(win->index, vram, *part);
 	return win;
 }
 

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/mount.h>
 #include <time.h>
 
 #include "ivgpu_regs.h"
@@ -407,6 +408,70 @@ TEST_F_TIMEOUT(win, copy_between_large_objects, 240)
 	EXPECT_EQ(0, munmap(b, size));
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, ha));
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, hb));
+}
+
+#define TRACEFS "/sys/kernel/tracing"
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* Every slide is one ivgpu_window_slide event, and the events say where to. */
+TEST_F(win, slide_tracepoint)
+{
+	const char *enable = TRACEFS "/events/ivgpu/ivgpu_window_slide/enable";
+	uint64_t size = 4 * self->visible, i, s0, s1, events = 0, to_seen = 0;
+	char *buf, *line, *save = NULL;
+	volatile uint8_t *p;
+	size_t len = 4 << 20;
+	ssize_t n;
+	uint32_t h;
+
+	if (!self->small_bar)
+		SKIP(return, "large BAR: no windows to slide");
+	if (access(enable, F_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	if (access(enable, F_OK))
+		SKIP(return, "kernel without tracepoints (no %s)", enable);
+	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_file(enable, "1"));
+
+	/* Creation clears the object through windows: its slides count too. */
+	s0 = slides();
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
+	p = ivgpu_bo_mmap(self->fd, h, size);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < size; i += PAGE)
+		p[i] = i >> 12;
+	s1 = slides();
+	ASSERT_EQ(0, write_file(enable, "0"));
+
+	buf = malloc(len);
+	ASSERT_NE(NULL, buf);
+	n = ivgpu_read_file(TRACEFS "/trace", buf, len);
+	ASSERT_LT(0, n);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strstr(line, "ivgpu_window_slide:"))
+			continue;
+		events++;
+		to_seen += !!strstr(line, " to=0x");
+	}
+	free(buf);
+	TH_LOG("%llu slides, %llu events", (unsigned long long)(s1 - s0),
+	       (unsigned long long)events);
+	EXPECT_LE(size / self->wsize, s1 - s0);
+	EXPECT_EQ(s1 - s0, events);
+	EXPECT_EQ(events, to_seen);
+	EXPECT_EQ(0, munmap((void *)p, size));
+	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
 }
 
 TEST_HARNESS_MAIN

@@ -33,7 +33,7 @@ struct ivgpu_modparams ivgpu_modparams = {
 	.kmap_cache_limit = 32,
 	.kmap_per_file = 64,
 	.bank_timeout_ms = 2000,
-	.window_residency_us = 1000,
+	.window_residency_us = 200,
 };
 
 module_param_named(ping_timeout_ms, ivgpu_modparams.ping_timeout_ms, uint, 0644);
@@ -54,7 +54,7 @@ MODULE_PARM_DESC(bank_timeout_ms,
 		 "Milliseconds to wait for the device to acknowledge one bank switch of a small BAR's window (default 2000, range 1-60000)");
 module_param_named(window_residency_us, ivgpu_modparams.window_residency_us, uint, 0644);
 MODULE_PARM_DESC(window_residency_us,
-		 "Microseconds a small BAR's window keeps its bank before another task's fault may slide it away (default 1000, range 0-100000, 0 = at once)");
+		 "Microseconds a small BAR's window keeps its bank before another task's fault may slide it away (default 200, range 0-100000, 0 = at once)");
 
 static int ivgpu_ioctl_get_param(struct drm_device *drm, void *data,
 				 struct drm_file *file)

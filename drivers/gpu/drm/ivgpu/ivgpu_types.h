@@ -251,10 +251,10 @@ struct ivgpu_window {
 	unsigned int pins;
 	/** @lru_link: in &ivgpu_windows.lru, least recently used first. */
 	struct list_head lru_link;
-	/** @slid_at: when the window last switched banks. */
-	ktime_t slid_at;
 	/** @owner: task that last used the window (compared, never dereferenced). */
 	const void *owner;
+	/** @owned_since: when @owner started using it: its minimum residency runs from here. */
+	ktime_t owned_since;
 	/** @inserted: user page-table entries inserted since the last slide. */
 	u64 inserted;
 };

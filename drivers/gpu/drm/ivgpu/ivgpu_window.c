@@ -51,6 +51,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 #include <drm/drm_vma_manager.h>
 
@@ -110,10 +111,18 @@ static struct ivgpu_window *ivgpu_window_find_locked(struct ivgpu_windows *iw, u
 	return NULL;
 }
 
+/*
+ * @win was just used: most recently used now.  A new user's minimum
+ * residency starts; the same user sliding it again does not restart it, so
+ * no task keeps a window from the others longer than the residency.
+ */
 static void ivgpu_window_touch_locked(struct ivgpu_windows *iw, struct ivgpu_window *win)
 {
 	list_move_tail(&win->lru_link, &iw->lru);
-	win->owner = current;
+	if (win->owner != current) {
+		win->owner = current;
+		win->owned_since = ktime_get();
+	}
 }
 
 /**
@@ -306,7 +315,6 @@ static int ivgpu_window_switch_locked(struct ivgpu_device *ivgpu, struct ivgpu_w
 	rmb();
 	status = ivgpu_rd32(ivgpu, ivgpu_win_reg(win, IVGPU_WIN_STATUS));
 	win->bank = ivgpu_rd64(ivgpu, ivgpu_win_reg(win, IVGPU_WIN_BANK));
-	win->slid_at = ktime_get();
 	if (status != IVGPU_BANK_OK) {
 		drm_err_ratelimited(&ivgpu->drm, "window %u: bank 0x%llx refused, status %u\n",
 				    win->index, bank, status);
@@ -382,7 +390,7 @@ static struct ivgpu_window *ivgpu_window_victim_locked(struct ivgpu_windows *iw,
 
 		if (win->pins)
 			continue;
-		left = ktime_to_us(win->slid_at) + residency - now;
+		left = ktime_to_us(win->owned_since) + residency - now;
 		if (win->owner == current || left <= 0)
 			return win;
 		if (!*wait_us || left < *wait_us)
@@ -980,7 +988,8 @@ int ivgpu_window_init(struct ivgpu_device *ivgpu)
 
 	iw->size = c->window_size;
 	iw->granule = c->bank_granule;
-	iw->win = devm_kcalloc(dev, c->window_count, sizeof(*iw->win), GFP_KERNEL);
+	/* Software state: it lives as long as the objects that may still untrack. */
+	iw->win = drmm_kcalloc(&ivgpu->drm, c->window_count, sizeof(*iw->win), GFP_KERNEL);
 	if (!iw->win)
 		return -ENOMEM;
 	iw->base = devm_ioremap_wc(dev, c->mem_start + c->window_bar_offset,

@@ -33,6 +33,7 @@ struct ivgpu_modparams ivgpu_modparams = {
 	.kmap_cache_limit = 32,
 	.kmap_per_file = 64,
 };
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_modparams);
 
 module_param_named(ping_timeout_ms, ivgpu_modparams.ping_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(ping_timeout_ms,

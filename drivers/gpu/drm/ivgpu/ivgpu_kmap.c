@@ -115,13 +115,19 @@ static void ivgpu_kmap_unmap(struct ivgpu_kmap *map)
 		iounmap(map->vaddr);
 }
 
+/* What the cache maps with on a device: VRAM through BAR2. */
+static const struct ivgpu_kmap_ops ivgpu_kmap_io_ops = {
+	.map = ivgpu_kmap_map,
+	.unmap = ivgpu_kmap_unmap,
+};
+
 /* Unmap and free the mappings on @list (linked by lru_link). */
 static void ivgpu_kmap_release_list(struct ivgpu_kmap_cache *cache, struct list_head *list)
 {
 	struct ivgpu_kmap *map, *next;
 
 	list_for_each_entry_safe(map, next, list, lru_link) {
-		ivgpu_kmap_unmap(map);
+		cache->ops->unmap(map);
 		kfree(map);
 		atomic64_inc(&cache->released);
 	}
@@ -182,7 +188,7 @@ struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *r
 	if (!map)
 		return ERR_PTR(-ENOMEM);
 
-	ret = ivgpu_kmap_map(ivgpu, bo->vram, offset, size, map);
+	ret = cache->ops->map(ivgpu, bo->vram, offset, size, map);
 	if (ret) {
 		kfree(map);
 		return ERR_PTR(ret);
@@ -205,6 +211,7 @@ struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *r
 	*reused = false;
 	return map;
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kmap);
 
 /**
  * ivgpu_kmap_addr - kernel address of a byte of a mapped object
@@ -252,6 +259,7 @@ void ivgpu_kunmap(struct ivgpu_kmap *map)
 	if (idle)
 		ivgpu_bo_put(bo);
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kunmap);
 
 /**
  * ivgpu_kmap_drop_idle - unmap the idle mappings of an object
@@ -275,6 +283,7 @@ void ivgpu_kmap_drop_idle(struct ivgpu_bo *bo)
 
 	ivgpu_kmap_release_list(cache, &evicted);
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kmap_drop_idle);
 
 /**
  * ivgpu_kmap_access - copy between a kernel buffer and an object
@@ -500,7 +509,7 @@ static int ivgpu_kmap_rw(struct drm_device *drm, struct drm_ivgpu_gem_rw *args,
 {
 	char __user *user = u64_to_user_ptr(args->data_ptr);
 	struct ivgpu_bo *bo;
-	u64 end, done, n;
+	u64 done, n;
 	void *bounce;
 	int ret = 0;
 	int idx;
@@ -517,10 +526,9 @@ static int ivgpu_kmap_rw(struct drm_device *drm, struct drm_ivgpu_gem_rw *args,
 		goto out_exit;
 	}
 
-	if (check_add_overflow(args->offset, args->size, &end) || end > bo->base.size) {
-		ret = -EINVAL;
+	ret = ivgpu_bo_range_check(bo->base.size, args->offset, args->size);
+	if (ret)
 		goto out_put;
-	}
 	if (!args->size)
 		goto out_put;
 
@@ -588,7 +596,15 @@ int ivgpu_ioctl_gem_pwrite(struct drm_device *drm, void *data, struct drm_file *
 	return ivgpu_kmap_rw(drm, data, file, true);
 }
 
-static int ivgpu_kmap_check_map_args(const struct drm_ivgpu_gem_map *args)
+/**
+ * ivgpu_kmap_check_map_args - check the arguments of GEM_MAP that need no object
+ * @args: the request
+ *
+ * Return: 0, or -EINVAL for unknown flags, not exactly one of
+ * IVGPU_MAP_KERNEL and IVGPU_MAP_USER, create fields set without
+ * IVGPU_MAP_CREATE, or an offset or size that is not page-aligned.
+ */
+int ivgpu_kmap_check_map_args(const struct drm_ivgpu_gem_map *args)
 {
 	u32 where = args->flags & (IVGPU_MAP_KERNEL | IVGPU_MAP_USER);
 
@@ -603,20 +619,20 @@ static int ivgpu_kmap_check_map_args(const struct drm_ivgpu_gem_map *args)
 		return -EINVAL;
 	return 0;
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kmap_check_map_args);
 
 static int ivgpu_kmap_map_bo(struct drm_file *file, struct ivgpu_bo *bo,
 			     struct drm_ivgpu_gem_map *args)
 {
-	u64 size = args->size, end;
+	u64 size = args->size;
 	bool reused = false;
 	u32 map_id = 0;
 	u64 addr = 0;
 	int ret;
 
-	if (!size && args->offset < bo->base.size)
-		size = bo->base.size - args->offset;
-	if (!size || check_add_overflow(args->offset, size, &end) || end > bo->base.size)
-		return -EINVAL;
+	ret = ivgpu_bo_range_resolve(bo->base.size, args->offset, &size);
+	if (ret)
+		return ret;
 
 	if (!ivgpu_vram_cpu_visible(ivgpu_of_bo(bo)))
 		return -EOPNOTSUPP;
@@ -746,6 +762,22 @@ static void ivgpu_kmap_fini(struct drm_device *drm, void *data)
 }
 
 /**
+ * ivgpu_kmap_cache_init - set up an empty kernel-mapping cache
+ * @cache: the cache
+ * @ops: how it makes and removes mappings
+ *
+ * The device's cache maps VRAM through BAR2 (see ivgpu_kmap_init()); the
+ * KUnit tests give theirs ops that map nothing, to test the cache alone.
+ */
+void ivgpu_kmap_cache_init(struct ivgpu_kmap_cache *cache, const struct ivgpu_kmap_ops *ops)
+{
+	spin_lock_init(&cache->lock);
+	INIT_LIST_HEAD(&cache->lru);
+	cache->ops = ops;
+}
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kmap_cache_init);
+
+/**
  * ivgpu_kmap_init - set up the kernel-mapping cache
  * @ivgpu: the device
  *
@@ -755,7 +787,6 @@ int ivgpu_kmap_init(struct ivgpu_device *ivgpu)
 {
 	struct ivgpu_kmap_cache *cache = &ivgpu->kmap_cache;
 
-	spin_lock_init(&cache->lock);
-	INIT_LIST_HEAD(&cache->lru);
+	ivgpu_kmap_cache_init(cache, &ivgpu_kmap_io_ops);
 	return drmm_add_action_or_reset(&ivgpu->drm, ivgpu_kmap_fini, cache);
 }

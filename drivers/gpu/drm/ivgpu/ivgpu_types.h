@@ -253,6 +253,25 @@ struct ivgpu_mm_stats {
 	atomic64_t bytes_moved;
 };
 
+struct ivgpu_kmap;
+
+/**
+ * struct ivgpu_kmap_ops - how a kernel-mapping cache maps and unmaps
+ *
+ * The device's cache maps VRAM through BAR2; the KUnit tests use fakes.
+ */
+struct ivgpu_kmap_ops {
+	/**
+	 * @map: map [@offset, @offset + @size) of @res, page-aligned and
+	 * inside it, filling &ivgpu_kmap.vaddr and &ivgpu_kmap.vmapped of
+	 * @map; 0 or a negative errno.  Called without the cache lock.
+	 */
+	int (*map)(struct ivgpu_device *ivgpu, const struct ivgpu_vram_res *res,
+		   u64 offset, u64 size, struct ivgpu_kmap *map);
+	/** @unmap: undo @map.  Called without the cache lock. */
+	void (*unmap)(struct ivgpu_kmap *map);
+};
+
 /**
  * struct ivgpu_kmap_cache - the kernel-mapping cache
  *
@@ -263,6 +282,8 @@ struct ivgpu_mm_stats {
 struct ivgpu_kmap_cache {
 	/** @lock: protects the lists, refcounts and the non-atomic counters. */
 	spinlock_t lock;
+	/** @ops: how mappings are made and removed; constant. */
+	const struct ivgpu_kmap_ops *ops;
 	/** @lru: idle mappings, least recently used first. */
 	struct list_head lru;
 	/** @idle: entries on @lru. */

@@ -75,7 +75,7 @@ static int ivgpu_kmap_map(struct ivgpu_device *ivgpu, const struct ivgpu_vram_re
 		ret = ivgpu_vram_cpu_phys(ivgpu, ext->start + offset - ext->offset, size, &phys);
 		if (ret)
 			return ret;
-		map->vaddr = ioremap_wc(phys, size);
+		map->vaddr = ivgpu_fault_kmap(ivgpu, size) ? NULL : ioremap_wc(phys, size);
 		map->vmapped = false;
 		return map->vaddr ? 0 : -ENOMEM;
 	}
@@ -96,7 +96,8 @@ static int ivgpu_kmap_map(struct ivgpu_device *ivgpu, const struct ivgpu_vram_re
 			pfns[i++] = PHYS_PFN(phys) + j;
 	}
 
-	vaddr = vmap_pfn(pfns, n, pgprot_writecombine(PAGE_KERNEL));
+	vaddr = ivgpu_fault_kmap(ivgpu, size) ? NULL :
+		vmap_pfn(pfns, n, pgprot_writecombine(PAGE_KERNEL));
 	ret = vaddr ? 0 : -ENOMEM;
 	/* vmap_pfn() maps I/O memory: the address is one. */
 	map->vaddr = (void __force __iomem *)vaddr;

@@ -54,6 +54,9 @@ static struct fi_setting fi_settings[] = {
 	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
 	{ "@/fail_vram_alloc/verbose", "0" },
 	{ "@/fail_kmap/verbose", "0" },
+	/* Off unless a test arms them (driver_points). */
+	{ "@/fail_vram_alloc/probability", "0" },
+	{ "@/fail_kmap/probability", "0" },
 	/* Every kernel access maps anew, so each walk meets the mapping points. */
 	{ "/sys/module/ivgpu/parameters/kmap_cache_limit", "0" },
 };
@@ -1024,6 +1027,57 @@ TEST_F_TIMEOUT(fi, scattered, 900)
 	}
 	ASSERT_EQ(0, ivgpu_gem_close(self->fd, self->filler));
 	printf("# %d injection points in all\n", self->total);
+}
+
+/*
+ * Arm one driver point for exactly one failure: the next call that
+ * reaches it fails, and only that one.
+ */
+static void arm_once(META, const char *point)
+{
+	char dri[512], path[700];
+
+	ASSERT_EQ(0, ivgpu_debugfs_dir(dri, sizeof(dri)));
+	snprintf(path, sizeof(path), "%s/%s/times", dri, point);
+	ASSERT_EQ(0, write_str(path, "1"));
+	snprintf(path, sizeof(path), "%s/%s/probability", dri, point);
+	ASSERT_EQ(0, write_str(path, "100"));
+}
+
+/*
+ * The driver's own points are reached by the paths they guard: armed
+ * directly (not through fail-nth), VRAM allocation fails with ENOSPC and a
+ * kernel mapping with ENOMEM, once, and the retry succeeds.
+ */
+TEST_F(fi, driver_points)
+{
+	uint64_t used = ivgpu_vram_used(self->fd);
+	uint32_t h, h2, map_id;
+	uint8_t buf[64];
+
+	FI_BEGIN();
+	arm_once(_metadata, "fail_vram_alloc");
+	ASSERT_EQ(-ENOSPC, ivgpu_bo_create(self->fd, MIB, 0, &h));
+	ASSERT_EQ(used, ivgpu_vram_used(self->fd));
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd, MIB, 0, &h));
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd, MIB, 0, &h2));
+
+	if (self->cpu) {
+		/* kmap_cache_limit is 0: each access maps anew. */
+		arm_once(_metadata, "fail_kmap");
+		ASSERT_EQ(-ENOMEM, ivgpu_kmap(self->fd, h, 0, MIB, &map_id, NULL));
+		ASSERT_EQ(0, ivgpu_kmap(self->fd, h, 0, MIB, &map_id, NULL));
+		ASSERT_EQ(0, ivgpu_kunmap(self->fd, map_id));
+		arm_once(_metadata, "fail_kmap");
+		ASSERT_EQ(-ENOMEM, ivgpu_bo_pread(self->fd, h, 0, buf, sizeof(buf)));
+		ASSERT_EQ(0, ivgpu_bo_pread(self->fd, h, 0, buf, sizeof(buf)));
+		/* A move copies through kernel mappings too. */
+		arm_once(_metadata, "fail_kmap");
+		ASSERT_EQ(-ENOMEM, ivgpu_bo_move(self->fd, h2, 0, NULL));
+	}
+	ASSERT_EQ(0, ivgpu_gem_close(self->fd, h));
+	ASSERT_EQ(0, ivgpu_gem_close(self->fd, h2));
+	ASSERT_EQ(used, ivgpu_vram_used(self->fd));
 }
 
 TEST_HARNESS_MAIN

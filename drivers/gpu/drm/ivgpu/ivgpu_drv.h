@@ -178,6 +178,7 @@ int ivgpu_ioctl_gem_revoke(struct drm_device *drm, void *data, struct drm_file *
 
 /* ivgpu_kmap.c */
 int ivgpu_kmap_init(struct ivgpu_device *ivgpu);
+void ivgpu_kmap_unplug(struct ivgpu_device *ivgpu);
 struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *reused);
 void ivgpu_kunmap(struct ivgpu_kmap *map);
 void ivgpu_kmap_drop_idle(struct ivgpu_bo *bo);

@@ -387,12 +387,15 @@ FIXTURE_TEARDOWN(unplug)
 	EXPECT_FALSE(bound_to_ivgpu(self->bdf)); \
 } while (0)
 
+/* Bring it back by the variant's method and wait for its render node. */
 #define REPLUG() do { \
 	double __t = now(); \
+	int __fd; \
 	ASSERT_EQ(0, replug(self->bdf, variant->method)); \
-	ASSERT_LE(0, close(ivgpu_wait_render(10000))) \
-		TH_LOG("no ivgpu render node after %s", \
-		       variant->method == BY_REMOVE ? "rescan" : "bind"); \
+	__fd = ivgpu_wait_render(10000); \
+	ASSERT_LE(0, __fd) TH_LOG("no ivgpu render node after %s", \
+				  variant->method == BY_REMOVE ? "rescan" : "bind"); \
+	close(__fd); \
 	self->gone = false; \
 	TH_LOG("%s took %.3f s", variant->method == BY_REMOVE ? "rescan" : "bind", \
 	       now() - __t); \
@@ -745,6 +748,7 @@ TEST_F_TIMEOUT(unplug, under_load, 120)
 
 	for (t0 = now(); !all_started(w, NWORKERS) && now() - t0 < 30;)
 		usleep(10000);
+	TH_LOG("every worker under way after %.3f s", now() - t0);
 	for (i = 0; i < NWORKERS; i++)
 		TH_LOG("worker %d: %lu operations before removal", i, w[i].ops);
 

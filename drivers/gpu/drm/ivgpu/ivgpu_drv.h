@@ -203,6 +203,7 @@ int ivgpu_ioctl_gem_revoke(struct drm_device *drm, void *data, struct drm_file *
 void ivgpu_kmap_cache_init(struct ivgpu_kmap_cache *cache, const struct ivgpu_kmap_ops *ops);
 int ivgpu_kmap_init(struct ivgpu_device *ivgpu);
 int ivgpu_kmap_check_map_args(const struct drm_ivgpu_gem_map *args);
+void ivgpu_kmap_unplug(struct ivgpu_device *ivgpu);
 struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *reused);
 void ivgpu_kunmap(struct ivgpu_kmap *map);
 void ivgpu_kmap_drop_idle(struct ivgpu_bo *bo);

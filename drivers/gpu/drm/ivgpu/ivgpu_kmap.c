@@ -22,6 +22,14 @@
  * make a move fail with -EBUSY (&ivgpu_bo.kmap_pins).  Creating a mapping
  * takes the BO lock too, so two misses on one object never race.
  *
+ * Unplug: the BAR goes away with the device, so no kernel mapping of it may
+ * outlive it, though files holding GEM_MAP mappings may stay open long
+ * after.  ivgpu_kmap_unplug() runs in remove once drm_dev_unplug() has
+ * waited for every drm_dev_enter() section, which is where every user of a
+ * mapping's address runs: it frees the idle mappings and unmaps the ones
+ * in use, which stay as empty bookkeeping (vaddr NULL) until their users
+ * let go.  Nothing maps anew afterwards.
+ *
  * Clearing new objects and copying during a move map the VRAM involved the
  * same way but outside the cache: neither would be reused, and the old
  * VRAM of a move is freed right after.  Their mappings are not counted.
@@ -110,6 +118,9 @@ out_free_pfns:
 
 static void ivgpu_kmap_unmap(struct ivgpu_kmap *map)
 {
+	/* Already unmapped at unplug. */
+	if (!map->vaddr)
+		return;
 	if (map->vmapped)
 		vunmap((void __force *)map->vaddr);
 	else
@@ -142,7 +153,8 @@ static void ivgpu_kmap_evict_locked(struct ivgpu_kmap_cache *cache, struct ivgpu
 	list_move_tail(&map->lru_link, out);
 	cache->idle--;
 	cache->live--;
-	cache->bytes_mapped -= map->size;
+	if (map->vaddr)
+		cache->bytes_mapped -= map->size;
 }
 
 /**
@@ -156,8 +168,11 @@ static void ivgpu_kmap_evict_locked(struct ivgpu_kmap_cache *cache, struct ivgpu
  * address of a byte.  It stays valid until ivgpu_kunmap() and while the
  * object is not moved (see the top of this file).
  *
+ * The caller is inside drm_dev_enter(): after unplug there is no BAR to map.
+ *
  * Return: the mapping, or an ERR_PTR(): -ENOMEM when address space or
- * memory runs out, -EOPNOTSUPP when the CPU cannot reach VRAM.
+ * memory runs out, -EOPNOTSUPP when the CPU cannot reach VRAM, -ENODEV
+ * (with a warning: the caller is wrong) after unplug.
  */
 struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *reused)
 {
@@ -169,11 +184,15 @@ struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *r
 	dma_resv_assert_held(bo->base.resv);
 
 	spin_lock(&cache->lock);
+	if (drm_WARN_ON_ONCE(&ivgpu->drm, cache->unplugged)) {
+		spin_unlock(&cache->lock);
+		return ERR_PTR(-ENODEV);
+	}
 	list_for_each_entry(map, &bo->kmaps, bo_link) {
 		if (offset < map->offset || offset + size > map->offset + map->size)
 			continue;
 		if (!map->users++) {
-			list_del_init(&map->lru_link);
+			list_move(&map->lru_link, &cache->busy);
 			cache->idle--;
 			cache->in_use++;
 			drm_gem_object_get(&bo->base);
@@ -198,11 +217,17 @@ struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *r
 	map->offset = offset;
 	map->size = size;
 	map->users = 1;
-	INIT_LIST_HEAD(&map->lru_link);
-	drm_gem_object_get(&bo->base);
 
 	spin_lock(&cache->lock);
+	if (drm_WARN_ON_ONCE(&ivgpu->drm, cache->unplugged)) {
+		spin_unlock(&cache->lock);
+		cache->ops->unmap(map);
+		kfree(map);
+		return ERR_PTR(-ENODEV);
+	}
+	drm_gem_object_get(&bo->base);
 	list_add(&map->bo_link, &bo->kmaps);
+	list_add(&map->lru_link, &cache->busy);
 	cache->live++;
 	cache->in_use++;
 	cache->bytes_mapped += size;
@@ -232,7 +257,8 @@ static inline void __iomem *ivgpu_kmap_addr(const struct ivgpu_kmap *map, u64 of
  *
  * The last user leaves the mapping idle in the cache and drops its object
  * reference; the caller must hold a reference of its own if it holds the
- * BO lock.  Idle mappings beyond the cache limit are unmapped.
+ * BO lock.  Idle mappings beyond the cache limit are unmapped; after
+ * unplug the limit is 0.
  */
 void ivgpu_kunmap(struct ivgpu_kmap *map)
 {
@@ -243,11 +269,13 @@ void ivgpu_kunmap(struct ivgpu_kmap *map)
 	bool idle;
 
 	spin_lock(&cache->lock);
+	if (cache->unplugged)
+		limit = 0;
 	idle = !--map->users;
 	if (idle) {
 		cache->in_use--;
 		cache->idle++;
-		list_add_tail(&map->lru_link, &cache->lru);
+		list_move_tail(&map->lru_link, &cache->lru);
 		while (cache->idle > limit)
 			ivgpu_kmap_evict_locked(cache, list_first_entry(&cache->lru,
 									struct ivgpu_kmap,
@@ -744,6 +772,55 @@ int ivgpu_ioctl_gem_unmap(struct drm_device *drm, void *data, struct drm_file *f
 	return map ? 0 : -ENOENT;
 }
 
+/**
+ * ivgpu_kmap_unplug - unmap every kernel mapping of VRAM at unplug
+ * @ivgpu: the device; drm_dev_unplug() has returned
+ *
+ * Frees the idle mappings and unmaps those in use (files hold them through
+ * GEM_MAP; no one touches them outside drm_dev_enter(), and no one is
+ * inside it any more).  Those stay on their lists, with a NULL address,
+ * until their last user lets go, and are then freed.  From now on no
+ * mapping is made.  Must run before the BAR is released.
+ */
+void ivgpu_kmap_unplug(struct ivgpu_device *ivgpu)
+{
+	struct ivgpu_kmap_cache *cache = &ivgpu->kmap_cache;
+	struct ivgpu_kmap *map, *next;
+	LIST_HEAD(evicted);
+	LIST_HEAD(held);
+
+	spin_lock(&cache->lock);
+	cache->unplugged = true;
+	list_for_each_entry_safe(map, next, &cache->lru, lru_link)
+		ivgpu_kmap_evict_locked(cache, map, &evicted);
+	/*
+	 * Hold a use of each mapping in use, so that it stays while it is
+	 * unmapped without the lock; users letting go meanwhile only count
+	 * down, and no one can look a mapping up any more.
+	 */
+	list_for_each_entry(map, &cache->busy, lru_link)
+		map->users++;
+	list_splice_init(&cache->busy, &held);
+	spin_unlock(&cache->lock);
+
+	ivgpu_kmap_release_list(cache, &evicted);
+
+	list_for_each_entry(map, &held, lru_link) {
+		cache->ops->unmap(map);
+		map->vaddr = NULL;
+	}
+
+	/* Back on the busy list, and let go of the use: the last user frees it. */
+	while (!list_empty(&held)) {
+		spin_lock(&cache->lock);
+		map = list_first_entry(&held, struct ivgpu_kmap, lru_link);
+		list_move(&map->lru_link, &cache->busy);
+		cache->bytes_mapped -= map->size;
+		spin_unlock(&cache->lock);
+		ivgpu_kunmap(map);
+	}
+}
+
 static void ivgpu_kmap_fini(struct drm_device *drm, void *data)
 {
 	struct ivgpu_kmap_cache *cache = data;
@@ -774,6 +851,7 @@ void ivgpu_kmap_cache_init(struct ivgpu_kmap_cache *cache, const struct ivgpu_km
 {
 	spin_lock_init(&cache->lock);
 	INIT_LIST_HEAD(&cache->lru);
+	INIT_LIST_HEAD(&cache->busy);
 	cache->ops = ops;
 }
 EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kmap_cache_init);

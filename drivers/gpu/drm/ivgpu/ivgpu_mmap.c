@@ -30,6 +30,7 @@
 
 #include <linux/align.h>
 #include <linux/dma-resv.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -66,12 +67,24 @@ static vm_fault_t ivgpu_vm_lock(struct ivgpu_bo *bo, struct vm_fault *vmf)
 
 	if (fault_flag_allow_retry_first(vmf->flags)) {
 		if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
-			/* Without mmap_lock the VMA, and its reference, may go. */
+			/*
+			 * Without mmap_lock the VMA, and its references, may go:
+			 * take the object, and the VMA's file.  An object holds
+			 * no reference to its device; the file does (and to the
+			 * module).  Were the file's last reference to go while
+			 * this waits, after an unplug, the device would be
+			 * released with the object still alive, and the object's
+			 * free below would then use a freed device.  fput()
+			 * releases the file after the object, from task work.
+			 */
+			struct file *filp = get_file(vmf->vma->vm_file);
+
 			drm_gem_object_get(&bo->base);
 			mmap_read_unlock(vmf->vma->vm_mm);
 			if (!dma_resv_lock_interruptible(resv, NULL))
 				dma_resv_unlock(resv);
 			drm_gem_object_put(&bo->base);
+			fput(filp);
 		}
 		return VM_FAULT_RETRY;
 	}

@@ -275,17 +275,26 @@ struct ivgpu_kmap_ops {
 /**
  * struct ivgpu_kmap_cache - the kernel-mapping cache
  *
- * Every live &ivgpu_kmap is on its object's &ivgpu_bo.kmaps list; the idle
- * ones (no user) are also on @lru, oldest first, and are unmapped once more
- * than the kmap_cache_limit module parameter of them exist.
+ * Every live &ivgpu_kmap is on its object's &ivgpu_bo.kmaps list, and on
+ * one of two cache lists: @busy while it has users, @lru while it is idle.
+ * Idle ones are unmapped, oldest first, once more than the
+ * kmap_cache_limit module parameter of them exist.  At unplug every
+ * mapping is unmapped (see ivgpu_kmap_unplug()).
  */
 struct ivgpu_kmap_cache {
-	/** @lock: protects the lists, refcounts and the non-atomic counters. */
+	/** @lock: protects the lists, refcounts, @unplugged and the non-atomic counters. */
 	spinlock_t lock;
 	/** @ops: how mappings are made and removed; constant. */
 	const struct ivgpu_kmap_ops *ops;
 	/** @lru: idle mappings, least recently used first. */
 	struct list_head lru;
+	/** @busy: mappings with users, in no order. */
+	struct list_head busy;
+	/**
+	 * @unplugged: set by ivgpu_kmap_unplug(); from then on no mapping is
+	 * made and a mapping whose last user lets go is freed at once.
+	 */
+	bool unplugged;
 	/** @idle: entries on @lru. */
 	unsigned int idle;
 	/** @live: mappings currently mapped, idle or in use. */
@@ -316,7 +325,10 @@ struct ivgpu_kmap {
 	u64 offset;
 	/** @size: page-aligned bytes mapped. */
 	u64 size;
-	/** @vaddr: kernel address of the byte at @offset. */
+	/**
+	 * @vaddr: kernel address of the byte at @offset; NULL once the device
+	 * is unplugged (the BAR is gone, so is the mapping).
+	 */
 	void __iomem *vaddr;
 	/** @vmapped: made by vmap_pfn() (several extents), else ioremap_wc(). */
 	bool vmapped;
@@ -324,7 +336,10 @@ struct ivgpu_kmap {
 	unsigned int users;
 	/** @bo_link: in &ivgpu_bo.kmaps, under &ivgpu_kmap_cache.lock. */
 	struct list_head bo_link;
-	/** @lru_link: in &ivgpu_kmap_cache.lru while idle, under its lock. */
+	/**
+	 * @lru_link: in &ivgpu_kmap_cache.lru while idle, in
+	 * &ivgpu_kmap_cache.busy while in use; under the cache lock.
+	 */
 	struct list_head lru_link;
 };
 

@@ -94,19 +94,6 @@ FIXTURE(fi) {
 #define META struct __test_metadata *_metadata
 #define SELF FIXTURE_DATA(fi) *self
 
-static int write_str(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
 static void setting_path(const struct fi_setting *s, const char *dri, char *path, size_t len)
 {
 	if (s->path[0] == '@')
@@ -165,7 +152,7 @@ FIXTURE_SETUP(fi)
 		ASSERT_LT(0, ivgpu_read_file(path, s->saved, sizeof(s->saved)))
 			TH_LOG("%s unreadable", path);
 		s->saved[strcspn(s->saved, "\n")] = '\0';
-		ASSERT_EQ(0, write_str(path, s->value)) TH_LOG("cannot set %s", path);
+		ASSERT_EQ(0, ivgpu_write_file(path, s->value)) TH_LOG("cannot set %s", path);
 		s->changed = true;
 	}
 
@@ -194,7 +181,7 @@ FIXTURE_TEARDOWN(fi)
 		if (!s->changed)
 			continue;
 		setting_path(s, dri, path, sizeof(path));
-		EXPECT_EQ(0, write_str(path, s->saved))
+		EXPECT_EQ(0, ivgpu_write_file(path, s->saved))
 			TH_LOG("cannot restore %s to '%s'", path, s->saved);
 	}
 	IVGPU_FIXTURE_TEARDOWN();
@@ -1039,9 +1026,9 @@ static void arm_once(META, const char *point)
 
 	ASSERT_EQ(0, ivgpu_debugfs_dir(dri, sizeof(dri)));
 	snprintf(path, sizeof(path), "%s/%s/times", dri, point);
-	ASSERT_EQ(0, write_str(path, "1"));
+	ASSERT_EQ(0, ivgpu_write_file(path, "1"));
 	snprintf(path, sizeof(path), "%s/%s/probability", dri, point);
-	ASSERT_EQ(0, write_str(path, "100"));
+	ASSERT_EQ(0, ivgpu_write_file(path, "100"));
 }
 
 /*

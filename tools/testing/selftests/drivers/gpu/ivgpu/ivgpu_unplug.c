@@ -60,19 +60,6 @@ static double now(void)
 
 /* ---- sysfs ---- */
 
-static int sysfs_write(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
 /* The PCI address of the device behind a DRM file, into @bdf; 0 or -errno. */
 static int fd_bdf(int fd, char *bdf, size_t len)
 {
@@ -135,16 +122,16 @@ static int unplug(const char *bdf, int method)
 	char path[PATH_MAX];
 
 	if (method == BY_UNBIND)
-		return sysfs_write(PCI_DRIVER "/unbind", bdf);
+		return ivgpu_write_file(PCI_DRIVER "/unbind", bdf);
 	snprintf(path, sizeof(path), "%s/%s/remove", PCI_DEVICES, bdf);
-	return sysfs_write(path, "1");
+	return ivgpu_write_file(path, "1");
 }
 
 static int replug(const char *bdf, int method)
 {
 	if (method == BY_UNBIND)
-		return sysfs_write(PCI_DRIVER "/bind", bdf);
-	return sysfs_write("/sys/bus/pci/rescan", "1");
+		return ivgpu_write_file(PCI_DRIVER "/bind", bdf);
+	return ivgpu_write_file("/sys/bus/pci/rescan", "1");
 }
 
 /*
@@ -157,7 +144,7 @@ static void replug_any(void)
 	DIR *d;
 	struct dirent *de;
 
-	sysfs_write("/sys/bus/pci/rescan", "1");
+	ivgpu_write_file("/sys/bus/pci/rescan", "1");
 	d = opendir(PCI_DEVICES);
 	if (!d)
 		return;
@@ -171,7 +158,7 @@ static void replug_any(void)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/driver", PCI_DEVICES, de->d_name);
 		if (access(path, F_OK))
-			sysfs_write(PCI_DRIVER "/bind", de->d_name);
+			ivgpu_write_file(PCI_DRIVER "/bind", de->d_name);
 	}
 	closedir(d);
 }

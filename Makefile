@@ -44,6 +44,8 @@ DRIVER_SRCS	:= $(filter-out %.mod.c,$(wildcard drivers/gpu/drm/ivgpu/*.[ch])) \
 HOST_SRCS	:= $(wildcard qemu/*.c qemu/tests/*.c) drivers/gpu/drm/ivgpu/ivgpu_regs.h
 TEST_SRCS	:= $(wildcard $(TESTDIR)/*.c $(TESTDIR)/*.h $(TESTDIR)/Makefile \
 		   $(TESTDIR)/settings $(TESTDIR)/config) include/uapi/drm/ivgpu_drm.h
+TOOL_SRCS	:= $(wildcard tools/ivgpu/*.c tools/ivgpu/*.h) tools/ivgpu/Makefile \
+		   include/uapi/drm/ivgpu_drm.h
 RIG_SRCS	:= qemu/mkinitramfs.sh qemu/guest-init.sh qemu/guest-kselftests.sh \
 		   qemu/guest-stress.sh qemu/guest-kmemleak.sh qemu/guest-kunit.sh
 
@@ -117,11 +119,13 @@ $(BUILD)/ksft/.stamp: $(KSRC)/.stamp $(TEST_SRCS)
 		OUTPUT=$(BUILD)/ksft list-progs > $(BUILD)/ksft/list
 	@touch $@
 
-tools:
+tools: $(BUILD)/tools/.stamp
+$(BUILD)/tools/.stamp: $(TOOL_SRCS)
 	@$(MAKE) --no-print-directory -C tools/ivgpu O=$(BUILD)/tools
+	@touch $@
 
 initramfs: $(INITRD)
-$(INITRD): $(KO) $(BUILD)/ksft/.stamp tools $(RIG_SRCS)
+$(INITRD): $(KO) $(BUILD)/ksft/.stamp $(BUILD)/tools/.stamp $(RIG_SRCS)
 	qemu/mkinitramfs.sh -k $(KVER) -m $(KO) -t $(BUILD)/ksft -b $(BUILD)/tools \
 		-x bochs -x vgem -o $@
 

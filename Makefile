@@ -13,6 +13,7 @@
 #                 (STRESS_KERNELS="debian debug", STRESS_ARGS="-s SEED")
 #   make shell    a shell in a VM with the device (large BAR; SMALL=1 for small)
 #   make lint     checkpatch --strict and sparse over the driver
+#   make lint-debug  sparse over the driver and its KUnit suites (debug kernel)
 #
 # Everything built goes to build/, except the kernel module: Kbuild builds an
 # external module in place (drivers/gpu/drm/ivgpu/ivgpu.ko).
@@ -43,11 +44,13 @@ DRIVER_SRCS	:= $(filter-out %.mod.c,$(wildcard drivers/gpu/drm/ivgpu/*.[ch])) \
 HOST_SRCS	:= $(wildcard qemu/*.c qemu/tests/*.c) drivers/gpu/drm/ivgpu/ivgpu_regs.h
 TEST_SRCS	:= $(wildcard $(TESTDIR)/*.c $(TESTDIR)/*.h $(TESTDIR)/Makefile \
 		   $(TESTDIR)/settings $(TESTDIR)/config) include/uapi/drm/ivgpu_drm.h
+TOOL_SRCS	:= $(wildcard tools/ivgpu/*.c tools/ivgpu/*.h) tools/ivgpu/Makefile \
+		   include/uapi/drm/ivgpu_drm.h
 RIG_SRCS	:= qemu/mkinitramfs.sh qemu/guest-init.sh qemu/guest-kselftests.sh \
-		   qemu/guest-stress.sh qemu/guest-kmemleak.sh
+		   qemu/guest-stress.sh qemu/guest-kmemleak.sh qemu/guest-kunit.sh
 
 .PHONY: all deps demo check check-debug bench _demo _check _check-debug _bench debug module host tests tools initramfs shell \
-	lint check-host fuzz stress clean distclean
+	lint lint-debug check-host fuzz stress clean distclean
 
 all: module host tests tools initramfs
 
@@ -116,21 +119,30 @@ $(BUILD)/ksft/.stamp: $(KSRC)/.stamp $(TEST_SRCS)
 		OUTPUT=$(BUILD)/ksft list-progs > $(BUILD)/ksft/list
 	@touch $@
 
-tools:
+tools: $(BUILD)/tools/.stamp
+$(BUILD)/tools/.stamp: $(TOOL_SRCS)
 	@$(MAKE) --no-print-directory -C tools/ivgpu O=$(BUILD)/tools
+	@touch $@
 
 initramfs: $(INITRD)
-$(INITRD): $(KO) $(BUILD)/ksft/.stamp tools $(RIG_SRCS)
+$(INITRD): $(KO) $(BUILD)/ksft/.stamp $(BUILD)/tools/.stamp $(RIG_SRCS)
 	qemu/mkinitramfs.sh -k $(KVER) -m $(KO) -t $(BUILD)/ksft -b $(BUILD)/tools \
 		-x bochs -x vgem -o $@
 
 shell: all
 	qemu/ivgpu-vm $(if $(SMALL),--small-bar) --plain-ivshmem --shell
 
+# The KUnit suites (drivers/gpu/drm/ivgpu/tests) build only against a kernel
+# with KUnit: checkpatch and kernel-doc see them here, sparse in lint-debug.
+KUNIT_SRCS	:= $(wildcard drivers/gpu/drm/ivgpu/tests/*.[ch])
 lint: $(KSRC)/.stamp
-	perl $(KSRC)/scripts/checkpatch.pl --no-tree --strict --terse -f $(DRIVER_SRCS)
-	perl $(KSRC)/scripts/kernel-doc -none $(DRIVER_SRCS)
+	perl $(KSRC)/scripts/checkpatch.pl --no-tree --strict --terse -f $(DRIVER_SRCS) $(KUNIT_SRCS)
+	perl $(KSRC)/scripts/kernel-doc -none $(DRIVER_SRCS) $(KUNIT_SRCS)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
+
+# sparse over the driver and its KUnit suites as built for the debug kernel.
+lint-debug: debug
+	$(MAKE) -C $$(qemu/debug-kernel.sh)/obj M=$(BUILD)/debug/src C=2 modules
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

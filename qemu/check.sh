@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run every ivgpu test: the device model's host-side tests and the runner's
 # tests, then the kselftests in a VM in each BAR configuration, on Debian's
-# kernel and on the debug kernel (lockdep, KASAN, kmemleak, DEBUG_VM...).
+# kernel and on the debug kernel (lockdep, KASAN, kmemleak, DEBUG_VM...),
+# where the driver's KUnit suites run too.
 # Prints the TAP output, scans each guest's kernel log for reports, and ends
 # with "N passed, N failed, N skipped".  Exits non-zero on any failure.
 # Logs are kept in build/check/.
@@ -83,6 +84,7 @@ echo "TAP version 13"
 if [ "${IVGPU_HOST:-1}" = 1 ]; then
 	host_suite host-ivgpu-dev make --no-print-directory -s -C "$here" O="$build/host" check
 	host_suite host-rig "$here/tests/test-rig.sh"
+	host_suite host-kunit-tap "$here/tests/test-kunit-tap.sh"
 fi
 
 for kernel in ${IVGPU_KERNELS:-debian debug}; do
@@ -97,13 +99,15 @@ for kernel in ${IVGPU_KERNELS:-debian debug}; do
 		vm_suites debian "$cmd" --timeout 1500
 		;;
 	debug)
-		# Built and cached by qemu/debug-kernel.sh; the module and initramfs
-		# for it by make debug-initramfs.
+		# Built and cached by qemu/debug-kernel.sh; the modules and initramfs
+		# for it by qemu/debug-build.sh (make debug).  The KUnit suites
+		# (run-kunit) do not use the device: they run once, in the
+		# large-BAR VM, before the kselftests and inside the kmemleak check.
 		dk=$("$here/debug-kernel.sh") || { synthetic not-ok debug-kernel "building the debug kernel failed"; continue; }
 		# slub_debug=A marks the caches failslab may fail (ivgpu_faultinj;
 		# see "Fault injection" in docs/testing.md).
 		vm_suites debug \
-			'kmemleak-check start; /ivgpu/run-kselftests; rc=$?; kmemleak-check report; exit $rc' \
+			'kmemleak-check start; [ "$IVGPU_EXPECT_BAR_CONFIG" = 1 ] || run-kunit; /ivgpu/run-kselftests; rc=$?; kmemleak-check report; exit $rc' \
 			--kernel "$dk/bzImage" --initrd "$build/debug/initramfs.cpio.gz" --timeout 2700 \
 			--append 'slub_debug=A,kmalloc-*,radix_tree_node'
 		;;

@@ -6,15 +6,17 @@
 # to run.
 #
 # usage: mkinitramfs.sh -k KVER -m ivgpu.ko -t TESTDIR -o OUT.cpio.gz
-#                       [-x extra_module]... [-b bindir] [-d MODROOT]
+#                       [-x extra_module]... [-b bindir] [-d MODROOT] [-u KUNITDIR]
 # -d: the modules are under MODROOT/lib/modules/KVER (a kernel built with
 # INSTALL_MOD_PATH=MODROOT) instead of the installed kernel's.
+# -u: KUnit test modules and their list, for /ivgpu/bin/run-kunit
+# (qemu/guest-kunit.sh), go to /ivgpu/kunit.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-kver= ko= tests= out= bindir= modroot=
+kver= ko= tests= out= bindir= modroot= kunit=
 extra=()
-while getopts "k:m:t:o:x:b:d:" opt; do
+while getopts "k:m:t:o:x:b:d:u:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) ko=$OPTARG ;;
@@ -23,6 +25,7 @@ while getopts "k:m:t:o:x:b:d:" opt; do
 	x) extra+=("$OPTARG") ;;
 	b) bindir=$OPTARG ;;
 	d) modroot=$OPTARG ;;
+	u) kunit=$OPTARG ;;
 	*) echo "usage: $0 -k KVER -m ivgpu.ko -t TESTDIR -o OUT [-x MOD]... [-b BINDIR]" >&2
 	   exit 2 ;;
 	esac
@@ -105,14 +108,16 @@ done
 cp "$ko" "$root/ivgpu/ivgpu.ko"
 cp -r "$tests"/. "$root/ivgpu/tests/"
 [ -z "$bindir" ] || cp -r "$bindir"/. "$root/ivgpu/bin/"
+[ -z "$kunit" ] || { mkdir -p "$root/ivgpu/kunit" && cp -r "$kunit"/. "$root/ivgpu/kunit/"; }
 cp "$here/guest-init.sh" "$root/init"
 cp "$here/guest-kselftests.sh" "$root/ivgpu/run-kselftests"
 cp "$here/guest-kmemleak.sh" "$root/ivgpu/bin/kmemleak-check"
 cp "$here/guest-stress.sh" "$root/ivgpu/bin/run-stress"
+cp "$here/guest-kunit.sh" "$root/ivgpu/bin/run-kunit"
 printf '#!/bin/sh\n# Load the modules built in for benchmarks (bochs, vgem and what they need).\nwhile read -r m; do insmod "$m" || exit 1; done < /etc/ivgpu/extra-modules.order\n' \
 	> "$root/ivgpu/bin/load-extra-modules"
 chmod +x "$root/init" "$root/ivgpu/run-kselftests" "$root/ivgpu/bin/load-extra-modules" \
-	"$root/ivgpu/bin/kmemleak-check" "$root/ivgpu/bin/run-stress"
+	"$root/ivgpu/bin/kmemleak-check" "$root/ivgpu/bin/run-stress" "$root/ivgpu/bin/run-kunit"
 echo "$kver" > "$root/etc/ivgpu/kver"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) \

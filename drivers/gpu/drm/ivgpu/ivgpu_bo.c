@@ -144,6 +144,85 @@ err_free_bo:
 }
 
 /**
+ * ivgpu_bo_check_create - validate an object creation request
+ * @vram_size: bytes of VRAM of the device
+ * @size: bytes asked for
+ * @alignment: 0 or a power of two from the page size to @vram_size
+ * @kind: an &enum drm_ivgpu_bo_kind
+ * @flags: IVGPU_BO_* placement flags
+ * @rounded: set on success to @size rounded up to the page size
+ *
+ * The checks and errnos of &struct drm_ivgpu_gem_create, without the
+ * allocation.
+ *
+ * Return: 0, -EINVAL for a bad request (a zero size, or one that overflows
+ * when rounded), -E2BIG for a size beyond VRAM.
+ */
+int ivgpu_bo_check_create(u64 vram_size, u64 size, u64 alignment, u32 kind, u32 flags,
+			  u64 *rounded)
+{
+	u64 r;
+
+	if (kind > IVGPU_BO_CMDBUF || flags & ~IVGPU_BO_FLAGS || !size)
+		return -EINVAL;
+	if (check_add_overflow(size, (u64)PAGE_SIZE - 1, &r))
+		return -EINVAL;
+	r = ALIGN_DOWN(r, PAGE_SIZE);
+	if (alignment && (!is_power_of_2(alignment) || alignment < PAGE_SIZE ||
+			  alignment > vram_size))
+		return -EINVAL;
+	if (r > vram_size)
+		return -E2BIG;
+	*rounded = r;
+	return 0;
+}
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_bo_check_create);
+
+/**
+ * ivgpu_bo_range_check - check a byte range of an object (pread, pwrite)
+ * @obj_size: bytes of the object
+ * @offset: first byte of the range, any alignment
+ * @size: bytes of the range; 0 is an empty range
+ *
+ * Return: 0 when [@offset, @offset + @size) lies inside the object (an
+ * empty range may sit at its end), -EINVAL when it does not or overflows.
+ */
+int ivgpu_bo_range_check(u64 obj_size, u64 offset, u64 size)
+{
+	u64 end;
+
+	if (check_add_overflow(offset, size, &end) || end > obj_size)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_bo_range_check);
+
+/**
+ * ivgpu_bo_range_resolve - resolve a mapping range of an object (GEM_MAP, revoke)
+ * @obj_size: bytes of the object
+ * @offset: first byte of the range
+ * @size: in, bytes of the range, 0 for "from @offset to the end"; out on
+ *	success, the bytes of the range
+ *
+ * Alignment is the caller's to check.
+ *
+ * Return: 0 for a non-empty range inside the object, -EINVAL for an empty
+ * one, one that overflows or one that does not lie inside the object.
+ */
+int ivgpu_bo_range_resolve(u64 obj_size, u64 offset, u64 *size)
+{
+	u64 n = *size, end;
+
+	if (!n && offset < obj_size)
+		n = obj_size - offset;
+	if (!n || check_add_overflow(offset, n, &end) || end > obj_size)
+		return -EINVAL;
+	*size = n;
+	return 0;
+}
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_bo_range_resolve);
+
+/**
  * ivgpu_bo_create_handle - validate a creation request, create, make a handle
  * @ivgpu: the device
  * @file: the file that gets the handle
@@ -161,21 +240,14 @@ err_free_bo:
 int ivgpu_bo_create_handle(struct ivgpu_device *ivgpu, struct drm_file *file, u64 *size,
 			   u64 alignment, u32 kind, u32 flags, u32 *handle)
 {
-	u64 vram_size = ivgpu->config.vram_size;
 	struct ivgpu_bo *bo;
 	u64 rounded;
 	int ret;
 
-	if (kind > IVGPU_BO_CMDBUF || flags & ~IVGPU_BO_FLAGS || !*size)
-		return -EINVAL;
-	if (check_add_overflow(*size, (u64)PAGE_SIZE - 1, &rounded))
-		return -EINVAL;
-	rounded = ALIGN_DOWN(rounded, PAGE_SIZE);
-	if (alignment && (!is_power_of_2(alignment) || alignment < PAGE_SIZE ||
-			  alignment > vram_size))
-		return -EINVAL;
-	if (rounded > vram_size)
-		return -E2BIG;
+	ret = ivgpu_bo_check_create(ivgpu->config.vram_size, *size, alignment, kind, flags,
+				    &rounded);
+	if (ret)
+		return ret;
 
 	bo = ivgpu_bo_create(ivgpu, rounded, alignment, kind, flags);
 	if (IS_ERR(bo))

@@ -35,6 +35,7 @@ struct ivgpu_modparams ivgpu_modparams = {
 	.bank_timeout_ms = 2000,
 	.window_residency_us = 200,
 };
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_modparams);
 
 module_param_named(ping_timeout_ms, ivgpu_modparams.ping_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(ping_timeout_ms,
@@ -285,11 +286,14 @@ static void ivgpu_pci_remove(struct pci_dev *pdev)
 	struct ivgpu_device *ivgpu = pci_get_drvdata(pdev);
 
 	/*
-	 * After this, ioctls and debugfs no longer reach the hardware.  The
-	 * interrupt handlers, MSI-X vectors and register mappings are then
-	 * released by devres in reverse order of setup; see ivgpu_irq.c.
+	 * After this, ioctls, faults and debugfs no longer reach the hardware,
+	 * and no user mapping has a page-table entry left.  Kernel mappings of
+	 * VRAM go next, before devres releases the BAR.  The interrupt
+	 * handlers, MSI-X vectors and register mappings are then released by
+	 * devres in reverse order of setup; see ivgpu_irq.c.
 	 */
 	drm_dev_unplug(&ivgpu->drm);
+	ivgpu_kmap_unplug(ivgpu);
 }
 
 static const struct pci_device_id ivgpu_pci_ids[] = {

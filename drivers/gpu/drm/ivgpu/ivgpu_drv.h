@@ -6,6 +6,7 @@
 #ifndef _IVGPU_DRV_H_
 #define _IVGPU_DRV_H_
 
+#include <linux/export.h>
 #include <linux/io.h>
 #include <linux/mm_types.h>
 #include <linux/kconfig.h>
@@ -17,6 +18,7 @@
 
 struct drm_device;
 struct drm_file;
+struct drm_ivgpu_gem_map;
 struct drm_minor;
 struct drm_printer;
 struct file;
@@ -91,6 +93,17 @@ struct ivgpu_modparams {
 
 extern struct ivgpu_modparams ivgpu_modparams;
 
+/*
+ * EXPORT_SYMBOL_FOR_IVGPU_KUNIT - export @sym to the KUnit test module
+ * (drivers/gpu/drm/ivgpu/tests), in the IVGPU_KUNIT namespace, when the
+ * kernel has KUnit; without it the symbol stays private to ivgpu.ko.
+ */
+#if IS_ENABLED(CONFIG_KUNIT)
+#define EXPORT_SYMBOL_FOR_IVGPU_KUNIT(sym)	EXPORT_SYMBOL_NS_GPL(sym, IVGPU_KUNIT)
+#else
+#define EXPORT_SYMBOL_FOR_IVGPU_KUNIT(sym)
+#endif
+
 /**
  * ivgpu_rd32 - read a 32-bit device register
  * @ivgpu: the device
@@ -159,6 +172,8 @@ int ivgpu_ping(struct ivgpu_device *ivgpu, unsigned int attempts,
 	       u32 *seq, u64 *latency_ns);
 
 /* ivgpu_vram.c */
+int ivgpu_vram_heap_init(struct ivgpu_vram *vram, u64 size);
+void ivgpu_vram_heap_fini(struct ivgpu_vram *vram);
 int ivgpu_vram_init(struct ivgpu_device *ivgpu);
 struct ivgpu_vram_res *ivgpu_vram_alloc(struct ivgpu_device *ivgpu, u64 size,
 					u64 alignment, bool contiguous, u64 owner_id);
@@ -174,6 +189,10 @@ void ivgpu_vram_print(struct ivgpu_device *ivgpu, struct drm_printer *p);
 
 /* ivgpu_bo.c */
 void ivgpu_bo_init(struct ivgpu_device *ivgpu);
+int ivgpu_bo_check_create(u64 vram_size, u64 size, u64 alignment, u32 kind, u32 flags,
+			  u64 *rounded);
+int ivgpu_bo_range_check(u64 obj_size, u64 offset, u64 size);
+int ivgpu_bo_range_resolve(u64 obj_size, u64 offset, u64 *size);
 int ivgpu_bo_create_handle(struct ivgpu_device *ivgpu, struct drm_file *file, u64 *size,
 			   u64 alignment, u32 kind, u32 flags, u32 *handle);
 struct ivgpu_bo *ivgpu_bo_lookup(struct drm_file *file, u32 handle);
@@ -186,6 +205,10 @@ int ivgpu_ioctl_gem_info(struct drm_device *drm, void *data, struct drm_file *fi
 int ivgpu_ioctl_gem_move(struct drm_device *drm, void *data, struct drm_file *file);
 
 /* ivgpu_mmap.c */
+void ivgpu_mmap_prefault_span(unsigned long addr, unsigned long vm_start,
+			      unsigned long vm_end, u64 in_ext, u64 ext_size,
+			      unsigned long block, unsigned long *before,
+			      unsigned long *after);
 int ivgpu_mmap(struct file *filp, struct vm_area_struct *vma);
 void ivgpu_mmap_zap(struct ivgpu_bo *bo, u64 offset, u64 size);
 int ivgpu_mmap_user(struct drm_file *file, struct ivgpu_bo *bo, u64 offset, u64 size,
@@ -194,7 +217,10 @@ int ivgpu_ioctl_gem_mmap_offset(struct drm_device *drm, void *data, struct drm_f
 int ivgpu_ioctl_gem_revoke(struct drm_device *drm, void *data, struct drm_file *file);
 
 /* ivgpu_kmap.c */
+void ivgpu_kmap_cache_init(struct ivgpu_kmap_cache *cache, const struct ivgpu_kmap_ops *ops);
 int ivgpu_kmap_init(struct ivgpu_device *ivgpu);
+int ivgpu_kmap_check_map_args(const struct drm_ivgpu_gem_map *args);
+void ivgpu_kmap_unplug(struct ivgpu_device *ivgpu);
 struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *reused);
 void ivgpu_kunmap(struct ivgpu_kmap *map);
 void ivgpu_kmap_drop_idle(struct ivgpu_bo *bo);

@@ -22,6 +22,14 @@
  * make a move fail with -EBUSY (&ivgpu_bo.kmap_pins).  Creating a mapping
  * takes the BO lock too, so two misses on one object never race.
  *
+ * Unplug: the BAR goes away with the device, so no kernel mapping of it may
+ * outlive it, though files holding GEM_MAP mappings may stay open long
+ * after.  ivgpu_kmap_unplug() runs in remove once drm_dev_unplug() has
+ * waited for every drm_dev_enter() section, which is where every user of a
+ * mapping's address runs: it frees the idle mappings and unmaps the ones
+ * in use, which stay as empty bookkeeping (vaddr NULL) until their users
+ * let go.  Nothing maps anew afterwards.
+ *
  * Clearing new objects and copying during a move map the VRAM involved the
  * same way but outside the cache: neither would be reused, and the old
  * VRAM of a move is freed right after.  Their mappings are not counted.
@@ -81,6 +89,8 @@ static int ivgpu_kmap_map(struct ivgpu_device *ivgpu, const struct ivgpu_vram_re
 
 	/* Small BAR: no address; each access borrows windows (ivgpu_window_rw()). */
 	if (!ivgpu_vram_cpu_visible(ivgpu)) {
+		if (ivgpu_fault_kmap(ivgpu, size))
+			return -ENOMEM;
 		map->vaddr = NULL;
 		map->windowed = true;
 		return 0;
@@ -90,7 +100,7 @@ static int ivgpu_kmap_map(struct ivgpu_device *ivgpu, const struct ivgpu_vram_re
 		ret = ivgpu_vram_cpu_phys(ivgpu, ext->start + offset - ext->offset, size, &phys);
 		if (ret)
 			return ret;
-		map->vaddr = ioremap_wc(phys, size);
+		map->vaddr = ivgpu_fault_kmap(ivgpu, size) ? NULL : ioremap_wc(phys, size);
 		map->vmapped = false;
 		return map->vaddr ? 0 : -ENOMEM;
 	}
@@ -111,7 +121,8 @@ static int ivgpu_kmap_map(struct ivgpu_device *ivgpu, const struct ivgpu_vram_re
 			pfns[i++] = PHYS_PFN(phys) + j;
 	}
 
-	vaddr = vmap_pfn(pfns, n, pgprot_writecombine(PAGE_KERNEL));
+	vaddr = ivgpu_fault_kmap(ivgpu, size) ? NULL :
+		vmap_pfn(pfns, n, pgprot_writecombine(PAGE_KERNEL));
 	ret = vaddr ? 0 : -ENOMEM;
 	/* vmap_pfn() maps I/O memory: the address is one. */
 	map->vaddr = (void __force __iomem *)vaddr;
@@ -124,7 +135,8 @@ out_free_pfns:
 
 static void ivgpu_kmap_unmap(struct ivgpu_kmap *map)
 {
-	if (map->windowed)
+	/* Windowed (small BAR), or already unmapped at unplug. */
+	if (!map->vaddr)
 		return;
 	if (map->vmapped)
 		vunmap((void __force *)map->vaddr);
@@ -132,13 +144,19 @@ static void ivgpu_kmap_unmap(struct ivgpu_kmap *map)
 		iounmap(map->vaddr);
 }
 
+/* What the cache maps with on a device: VRAM through BAR2. */
+static const struct ivgpu_kmap_ops ivgpu_kmap_io_ops = {
+	.map = ivgpu_kmap_map,
+	.unmap = ivgpu_kmap_unmap,
+};
+
 /* Unmap and free the mappings on @list (linked by lru_link). */
 static void ivgpu_kmap_release_list(struct ivgpu_kmap_cache *cache, struct list_head *list)
 {
 	struct ivgpu_kmap *map, *next;
 
 	list_for_each_entry_safe(map, next, list, lru_link) {
-		ivgpu_kmap_unmap(map);
+		cache->ops->unmap(map);
 		kfree(map);
 		atomic64_inc(&cache->released);
 	}
@@ -152,7 +170,9 @@ static void ivgpu_kmap_evict_locked(struct ivgpu_kmap_cache *cache, struct ivgpu
 	list_move_tail(&map->lru_link, out);
 	cache->idle--;
 	cache->live--;
-	cache->bytes_mapped -= map->size;
+	/* Unplug took the bytes of what it unmapped off already. */
+	if (map->vaddr || map->windowed)
+		cache->bytes_mapped -= map->size;
 }
 
 /**
@@ -169,8 +189,11 @@ static void ivgpu_kmap_evict_locked(struct ivgpu_kmap_cache *cache, struct ivgpu
  * With a small BAR the mapping has no address: it is windowed, and
  * ivgpu_kmap_access() copies through banked windows instead.
  *
+ * The caller is inside drm_dev_enter(): after unplug there is no BAR to map.
+ *
  * Return: the mapping, or an ERR_PTR(): -ENOMEM when address space or
- * memory runs out.
+ * memory runs out, -ENODEV (with a warning: the caller is wrong) after
+ * unplug.
  */
 struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *reused)
 {
@@ -182,11 +205,15 @@ struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *r
 	dma_resv_assert_held(bo->base.resv);
 
 	spin_lock(&cache->lock);
+	if (drm_WARN_ON_ONCE(&ivgpu->drm, cache->unplugged)) {
+		spin_unlock(&cache->lock);
+		return ERR_PTR(-ENODEV);
+	}
 	list_for_each_entry(map, &bo->kmaps, bo_link) {
 		if (offset < map->offset || offset + size > map->offset + map->size)
 			continue;
 		if (!map->users++) {
-			list_del_init(&map->lru_link);
+			list_move(&map->lru_link, &cache->busy);
 			cache->idle--;
 			cache->in_use++;
 			drm_gem_object_get(&bo->base);
@@ -202,7 +229,7 @@ struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *r
 	if (!map)
 		return ERR_PTR(-ENOMEM);
 
-	ret = ivgpu_kmap_map(ivgpu, bo->vram, offset, size, map);
+	ret = cache->ops->map(ivgpu, bo->vram, offset, size, map);
 	if (ret) {
 		kfree(map);
 		return ERR_PTR(ret);
@@ -211,11 +238,17 @@ struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *r
 	map->offset = offset;
 	map->size = size;
 	map->users = 1;
-	INIT_LIST_HEAD(&map->lru_link);
-	drm_gem_object_get(&bo->base);
 
 	spin_lock(&cache->lock);
+	if (drm_WARN_ON_ONCE(&ivgpu->drm, cache->unplugged)) {
+		spin_unlock(&cache->lock);
+		cache->ops->unmap(map);
+		kfree(map);
+		return ERR_PTR(-ENODEV);
+	}
+	drm_gem_object_get(&bo->base);
 	list_add(&map->bo_link, &bo->kmaps);
+	list_add(&map->lru_link, &cache->busy);
 	cache->live++;
 	cache->in_use++;
 	cache->bytes_mapped += size;
@@ -225,6 +258,7 @@ struct ivgpu_kmap *ivgpu_kmap(struct ivgpu_bo *bo, u64 offset, u64 size, bool *r
 	*reused = false;
 	return map;
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kmap);
 
 /**
  * ivgpu_kmap_addr - kernel address of a byte of a mapped object
@@ -244,7 +278,8 @@ static inline void __iomem *ivgpu_kmap_addr(const struct ivgpu_kmap *map, u64 of
  *
  * The last user leaves the mapping idle in the cache and drops its object
  * reference; the caller must hold a reference of its own if it holds the
- * BO lock.  Idle mappings beyond the cache limit are unmapped.
+ * BO lock.  Idle mappings beyond the cache limit are unmapped; after
+ * unplug the limit is 0.
  */
 void ivgpu_kunmap(struct ivgpu_kmap *map)
 {
@@ -255,11 +290,13 @@ void ivgpu_kunmap(struct ivgpu_kmap *map)
 	bool idle;
 
 	spin_lock(&cache->lock);
+	if (cache->unplugged)
+		limit = 0;
 	idle = !--map->users;
 	if (idle) {
 		cache->in_use--;
 		cache->idle++;
-		list_add_tail(&map->lru_link, &cache->lru);
+		list_move_tail(&map->lru_link, &cache->lru);
 		while (cache->idle > limit)
 			ivgpu_kmap_evict_locked(cache, list_first_entry(&cache->lru,
 									struct ivgpu_kmap,
@@ -272,6 +309,7 @@ void ivgpu_kunmap(struct ivgpu_kmap *map)
 	if (idle)
 		ivgpu_bo_put(bo);
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kunmap);
 
 /**
  * ivgpu_kmap_drop_idle - unmap the idle mappings of an object
@@ -295,6 +333,7 @@ void ivgpu_kmap_drop_idle(struct ivgpu_bo *bo)
 
 	ivgpu_kmap_release_list(cache, &evicted);
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kmap_drop_idle);
 
 /**
  * ivgpu_kmap_access - copy between a kernel buffer and an object
@@ -526,7 +565,7 @@ static int ivgpu_kmap_rw(struct drm_device *drm, struct drm_ivgpu_gem_rw *args,
 {
 	char __user *user = u64_to_user_ptr(args->data_ptr);
 	struct ivgpu_bo *bo;
-	u64 end, done, n;
+	u64 done, n;
 	void *bounce;
 	int ret = 0;
 	int idx;
@@ -543,10 +582,9 @@ static int ivgpu_kmap_rw(struct drm_device *drm, struct drm_ivgpu_gem_rw *args,
 		goto out_exit;
 	}
 
-	if (check_add_overflow(args->offset, args->size, &end) || end > bo->base.size) {
-		ret = -EINVAL;
+	ret = ivgpu_bo_range_check(bo->base.size, args->offset, args->size);
+	if (ret)
 		goto out_put;
-	}
 	if (!args->size)
 		goto out_put;
 
@@ -607,7 +645,15 @@ int ivgpu_ioctl_gem_pwrite(struct drm_device *drm, void *data, struct drm_file *
 	return ivgpu_kmap_rw(drm, data, file, true);
 }
 
-static int ivgpu_kmap_check_map_args(const struct drm_ivgpu_gem_map *args)
+/**
+ * ivgpu_kmap_check_map_args - check the arguments of GEM_MAP that need no object
+ * @args: the request
+ *
+ * Return: 0, or -EINVAL for unknown flags, not exactly one of
+ * IVGPU_MAP_KERNEL and IVGPU_MAP_USER, create fields set without
+ * IVGPU_MAP_CREATE, or an offset or size that is not page-aligned.
+ */
+int ivgpu_kmap_check_map_args(const struct drm_ivgpu_gem_map *args)
 {
 	u32 where = args->flags & (IVGPU_MAP_KERNEL | IVGPU_MAP_USER);
 
@@ -622,20 +668,20 @@ static int ivgpu_kmap_check_map_args(const struct drm_ivgpu_gem_map *args)
 		return -EINVAL;
 	return 0;
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kmap_check_map_args);
 
 static int ivgpu_kmap_map_bo(struct drm_file *file, struct ivgpu_bo *bo,
 			     struct drm_ivgpu_gem_map *args)
 {
-	u64 size = args->size, end;
+	u64 size = args->size;
 	bool reused = false;
 	u32 map_id = 0;
 	u64 addr = 0;
 	int ret;
 
-	if (!size && args->offset < bo->base.size)
-		size = bo->base.size - args->offset;
-	if (!size || check_add_overflow(args->offset, size, &end) || end > bo->base.size)
-		return -EINVAL;
+	ret = ivgpu_bo_range_resolve(bo->base.size, args->offset, &size);
+	if (ret)
+		return ret;
 
 	if (args->flags & IVGPU_MAP_KERNEL)
 		ret = ivgpu_kmap_pin(file, bo, args->offset, size, &map_id, &reused);
@@ -742,6 +788,56 @@ int ivgpu_ioctl_gem_unmap(struct drm_device *drm, void *data, struct drm_file *f
 	return map ? 0 : -ENOENT;
 }
 
+/**
+ * ivgpu_kmap_unplug - unmap every kernel mapping of VRAM at unplug
+ * @ivgpu: the device; drm_dev_unplug() has returned
+ *
+ * Frees the idle mappings and unmaps those in use (files hold them through
+ * GEM_MAP; no one touches them outside drm_dev_enter(), and no one is
+ * inside it any more).  Those stay on their lists, with a NULL address,
+ * until their last user lets go, and are then freed.  From now on no
+ * mapping is made.  Must run before the BAR is released.
+ */
+void ivgpu_kmap_unplug(struct ivgpu_device *ivgpu)
+{
+	struct ivgpu_kmap_cache *cache = &ivgpu->kmap_cache;
+	struct ivgpu_kmap *map, *next;
+	LIST_HEAD(evicted);
+	LIST_HEAD(held);
+
+	spin_lock(&cache->lock);
+	cache->unplugged = true;
+	list_for_each_entry_safe(map, next, &cache->lru, lru_link)
+		ivgpu_kmap_evict_locked(cache, map, &evicted);
+	/*
+	 * Hold a use of each mapping in use, so that it stays while it is
+	 * unmapped without the lock; users letting go meanwhile only count
+	 * down, and no one can look a mapping up any more.
+	 */
+	list_for_each_entry(map, &cache->busy, lru_link)
+		map->users++;
+	list_splice_init(&cache->busy, &held);
+	spin_unlock(&cache->lock);
+
+	ivgpu_kmap_release_list(cache, &evicted);
+
+	list_for_each_entry(map, &held, lru_link) {
+		cache->ops->unmap(map);
+		map->vaddr = NULL;
+		map->windowed = false;
+	}
+
+	/* Back on the busy list, and let go of the use: the last user frees it. */
+	while (!list_empty(&held)) {
+		spin_lock(&cache->lock);
+		map = list_first_entry(&held, struct ivgpu_kmap, lru_link);
+		list_move(&map->lru_link, &cache->busy);
+		cache->bytes_mapped -= map->size;
+		spin_unlock(&cache->lock);
+		ivgpu_kunmap(map);
+	}
+}
+
 static void ivgpu_kmap_fini(struct drm_device *drm, void *data)
 {
 	struct ivgpu_kmap_cache *cache = data;
@@ -761,6 +857,23 @@ static void ivgpu_kmap_fini(struct drm_device *drm, void *data)
 }
 
 /**
+ * ivgpu_kmap_cache_init - set up an empty kernel-mapping cache
+ * @cache: the cache
+ * @ops: how it makes and removes mappings
+ *
+ * The device's cache maps VRAM through BAR2 (see ivgpu_kmap_init()); the
+ * KUnit tests give theirs ops that map nothing, to test the cache alone.
+ */
+void ivgpu_kmap_cache_init(struct ivgpu_kmap_cache *cache, const struct ivgpu_kmap_ops *ops)
+{
+	spin_lock_init(&cache->lock);
+	INIT_LIST_HEAD(&cache->lru);
+	INIT_LIST_HEAD(&cache->busy);
+	cache->ops = ops;
+}
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_kmap_cache_init);
+
+/**
  * ivgpu_kmap_init - set up the kernel-mapping cache
  * @ivgpu: the device
  *
@@ -770,7 +883,6 @@ int ivgpu_kmap_init(struct ivgpu_device *ivgpu)
 {
 	struct ivgpu_kmap_cache *cache = &ivgpu->kmap_cache;
 
-	spin_lock_init(&cache->lock);
-	INIT_LIST_HEAD(&cache->lru);
+	ivgpu_kmap_cache_init(cache, &ivgpu_kmap_io_ops);
 	return drmm_add_action_or_reset(&ivgpu->drm, ivgpu_kmap_fini, cache);
 }

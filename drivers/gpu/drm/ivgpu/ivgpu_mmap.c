@@ -32,6 +32,7 @@
 
 #include <linux/align.h>
 #include <linux/dma-resv.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -68,12 +69,24 @@ static vm_fault_t ivgpu_vm_lock(struct ivgpu_bo *bo, struct vm_fault *vmf)
 
 	if (fault_flag_allow_retry_first(vmf->flags)) {
 		if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
-			/* Without mmap_lock the VMA, and its reference, may go. */
+			/*
+			 * Without mmap_lock the VMA, and its references, may go:
+			 * take the object, and the VMA's file.  An object holds
+			 * no reference to its device; the file does (and to the
+			 * module).  Were the file's last reference to go while
+			 * this waits, after an unplug, the device would be
+			 * released with the object still alive, and the object's
+			 * free below would then use a freed device.  fput()
+			 * releases the file after the object, from task work.
+			 */
+			struct file *filp = get_file(vmf->vma->vm_file);
+
 			drm_gem_object_get(&bo->base);
 			mmap_read_unlock(vmf->vma->vm_mm);
 			if (!dma_resv_lock_interruptible(resv, NULL))
 				dma_resv_unlock(resv);
 			drm_gem_object_put(&bo->base);
+			fput(filp);
 		}
 		return VM_FAULT_RETRY;
 	}
@@ -88,6 +101,40 @@ static unsigned long ivgpu_prefault_pages(void)
 {
 	return clamp(READ_ONCE(ivgpu_modparams.prefault_pages), 1u, IVGPU_PREFAULT_MAX);
 }
+
+/**
+ * ivgpu_mmap_prefault_span - the pages one user fault maps
+ * @addr: page-aligned faulting address
+ * @vm_start: first address of the VMA
+ * @vm_end: first address after the VMA
+ * @in_ext: offset of the faulting page in its VRAM extent
+ * @ext_size: bytes of that extent
+ * @block: pages in a prefault block, at least 1
+ * @before: set to the pages mapped below @addr
+ * @after: set to the pages mapped from @addr on, at least 1
+ *
+ * The naturally aligned block of @block virtual pages that holds @addr,
+ * clamped to the VMA and to the extent, so that the pages' PFNs are
+ * consecutive.
+ */
+void ivgpu_mmap_prefault_span(unsigned long addr, unsigned long vm_start,
+			      unsigned long vm_end, u64 in_ext, u64 ext_size,
+			      unsigned long block, unsigned long *before,
+			      unsigned long *after)
+{
+	unsigned long b, a;
+
+	/* Pages before the fault and from it on, in its aligned block... */
+	b = (addr >> PAGE_SHIFT) % block;
+	a = block - b;
+	/* ...that are in the VMA... */
+	b = min(b, (addr - vm_start) >> PAGE_SHIFT);
+	a = min(a, (vm_end - addr) >> PAGE_SHIFT);
+	/* ...and in the extent, so that their PFNs are consecutive. */
+	*before = min_t(u64, b, in_ext >> PAGE_SHIFT);
+	*after = min_t(u64, a, (ext_size - in_ext) >> PAGE_SHIFT);
+}
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_mmap_prefault_span);
 
 /* Insert the PTEs around the fault; the BO lock is held. */
 static vm_fault_t ivgpu_vm_insert(struct ivgpu_bo *bo, struct vm_fault *vmf)
@@ -112,15 +159,8 @@ static vm_fault_t ivgpu_vm_insert(struct ivgpu_bo *bo, struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	in_ext = offset - ext->offset;
 
-	/* Pages before the fault and from it on, in its aligned block... */
-	before = (addr >> PAGE_SHIFT) % block;
-	after = block - before;
-	/* ...that are in the VMA... */
-	before = min(before, (addr - vma->vm_start) >> PAGE_SHIFT);
-	after = min(after, (vma->vm_end - addr) >> PAGE_SHIFT);
-	/* ...and in the extent, so that their PFNs are consecutive. */
-	before = min_t(u64, before, in_ext >> PAGE_SHIFT);
-	after = min_t(u64, after, (ext->size - in_ext) >> PAGE_SHIFT);
+	ivgpu_mmap_prefault_span(addr, vma->vm_start, vma->vm_end, in_ext, ext->size, block,
+				 &before, &after);
 
 	if (ivgpu_vram_cpu_phys(ivgpu, ext->start + in_ext - ((u64)before << PAGE_SHIFT),
 				(u64)(before + after) << PAGE_SHIFT, &phys))
@@ -380,7 +420,7 @@ int ivgpu_ioctl_gem_revoke(struct drm_device *drm, void *data, struct drm_file *
 {
 	struct drm_ivgpu_gem_revoke *args = data;
 	struct ivgpu_bo *bo;
-	u64 size, end;
+	u64 size;
 	int ret;
 	int idx;
 
@@ -398,12 +438,9 @@ int ivgpu_ioctl_gem_revoke(struct drm_device *drm, void *data, struct drm_file *
 	}
 
 	size = args->size;
-	if (!size && args->offset < bo->base.size)
-		size = bo->base.size - args->offset;
-	if (!size || check_add_overflow(args->offset, size, &end) || end > bo->base.size) {
-		ret = -EINVAL;
+	ret = ivgpu_bo_range_resolve(bo->base.size, args->offset, &size);
+	if (ret)
 		goto out_put;
-	}
 
 	ret = dma_resv_lock_interruptible(bo->base.resv, NULL);
 	if (ret)

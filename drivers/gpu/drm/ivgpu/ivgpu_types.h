@@ -379,18 +379,48 @@ struct ivgpu_mm_stats {
 	atomic64_t bytes_moved;
 };
 
+struct ivgpu_kmap;
+
+/**
+ * struct ivgpu_kmap_ops - how a kernel-mapping cache maps and unmaps
+ *
+ * The device's cache maps VRAM through BAR2; the KUnit tests use fakes.
+ */
+struct ivgpu_kmap_ops {
+	/**
+	 * @map: map [@offset, @offset + @size) of @res, page-aligned and
+	 * inside it, filling &ivgpu_kmap.vaddr and &ivgpu_kmap.vmapped of
+	 * @map; 0 or a negative errno.  Called without the cache lock.
+	 */
+	int (*map)(struct ivgpu_device *ivgpu, const struct ivgpu_vram_res *res,
+		   u64 offset, u64 size, struct ivgpu_kmap *map);
+	/** @unmap: undo @map.  Called without the cache lock. */
+	void (*unmap)(struct ivgpu_kmap *map);
+};
+
 /**
  * struct ivgpu_kmap_cache - the kernel-mapping cache
  *
- * Every live &ivgpu_kmap is on its object's &ivgpu_bo.kmaps list; the idle
- * ones (no user) are also on @lru, oldest first, and are unmapped once more
- * than the kmap_cache_limit module parameter of them exist.
+ * Every live &ivgpu_kmap is on its object's &ivgpu_bo.kmaps list, and on
+ * one of two cache lists: @busy while it has users, @lru while it is idle.
+ * Idle ones are unmapped, oldest first, once more than the
+ * kmap_cache_limit module parameter of them exist.  At unplug every
+ * mapping is unmapped (see ivgpu_kmap_unplug()).
  */
 struct ivgpu_kmap_cache {
-	/** @lock: protects the lists, refcounts and the non-atomic counters. */
+	/** @lock: protects the lists, refcounts, @unplugged and the non-atomic counters. */
 	spinlock_t lock;
+	/** @ops: how mappings are made and removed; constant. */
+	const struct ivgpu_kmap_ops *ops;
 	/** @lru: idle mappings, least recently used first. */
 	struct list_head lru;
+	/** @busy: mappings with users, in no order. */
+	struct list_head busy;
+	/**
+	 * @unplugged: set by ivgpu_kmap_unplug(); from then on no mapping is
+	 * made and a mapping whose last user lets go is freed at once.
+	 */
+	bool unplugged;
 	/** @idle: entries on @lru. */
 	unsigned int idle;
 	/** @live: mappings currently mapped, idle or in use. */
@@ -421,7 +451,10 @@ struct ivgpu_kmap {
 	u64 offset;
 	/** @size: page-aligned bytes mapped. */
 	u64 size;
-	/** @vaddr: kernel address of the byte at @offset. */
+	/**
+	 * @vaddr: kernel address of the byte at @offset; NULL once the device
+	 * is unplugged (the BAR is gone, so is the mapping).
+	 */
 	void __iomem *vaddr;
 	/** @vmapped: made by vmap_pfn() (several extents), else ioremap_wc(). */
 	bool vmapped;
@@ -434,7 +467,10 @@ struct ivgpu_kmap {
 	unsigned int users;
 	/** @bo_link: in &ivgpu_bo.kmaps, under &ivgpu_kmap_cache.lock. */
 	struct list_head bo_link;
-	/** @lru_link: in &ivgpu_kmap_cache.lru while idle, under its lock. */
+	/**
+	 * @lru_link: in &ivgpu_kmap_cache.lru while idle, in
+	 * &ivgpu_kmap_cache.busy while in use; under the cache lock.
+	 */
 	struct list_head lru_link;
 };
 

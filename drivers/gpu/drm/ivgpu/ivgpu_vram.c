@@ -194,6 +194,7 @@ err_unlock:
 	kfree(res);
 	return ERR_PTR(ret);
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_vram_alloc);
 
 /**
  * ivgpu_vram_free - give an allocation back to the heap
@@ -213,6 +214,7 @@ void ivgpu_vram_free(struct ivgpu_device *ivgpu, struct ivgpu_vram_res *res)
 	kfree(res->extents);
 	kfree(res);
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_vram_free);
 
 static int ivgpu_vram_extent_cmp(const void *key, const void *elt)
 {
@@ -239,6 +241,7 @@ const struct ivgpu_vram_extent *ivgpu_vram_res_find(const struct ivgpu_vram_res 
 	return bsearch(&offset, res->extents, res->num_extents, sizeof(*res->extents),
 		       ivgpu_vram_extent_cmp);
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_vram_res_find);
 
 /**
  * ivgpu_vram_cpu_visible - whether the CPU can reach VRAM directly
@@ -298,6 +301,7 @@ void ivgpu_vram_stats(struct ivgpu_device *ivgpu, u64 *used, u64 *largest_free,
 		*objects = vram->count;
 	mutex_unlock(&vram->lock);
 }
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_vram_stats);
 
 /**
  * ivgpu_vram_print - print the allocator's state
@@ -312,6 +316,17 @@ void ivgpu_vram_print(struct ivgpu_device *ivgpu, struct drm_printer *p)
 	drm_buddy_print(&vram->mm, p);
 	mutex_unlock(&vram->lock);
 }
+
+/**
+ * ivgpu_vram_heap_fini - tear down a heap set up by ivgpu_vram_heap_init()
+ * @vram: the heap, every allocation freed
+ */
+void ivgpu_vram_heap_fini(struct ivgpu_vram *vram)
+{
+	drm_buddy_fini(&vram->mm);
+	mutex_destroy(&vram->lock);
+}
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_vram_heap_fini);
 
 static void ivgpu_vram_fini(struct drm_device *drm, void *data)
 {
@@ -332,9 +347,8 @@ static void ivgpu_vram_fini(struct drm_device *drm, void *data)
 		list_del_init(&res->link);
 		vram->count--;
 	}
-	drm_buddy_fini(&vram->mm);
 	mutex_unlock(&vram->lock);
-	mutex_destroy(&vram->lock);
+	ivgpu_vram_heap_fini(vram);
 }
 
 static void ivgpu_vram_release_wc(void *data)
@@ -374,6 +388,32 @@ static int ivgpu_vram_reserve_wc(struct ivgpu_device *ivgpu)
 }
 
 /**
+ * ivgpu_vram_heap_init - set up an empty heap
+ * @vram: the heap
+ * @size: bytes of VRAM it manages, a non-zero multiple of the page size
+ *
+ * Only the allocator: no device is involved, so the KUnit tests build
+ * heaps of their own with it.  ivgpu_vram_heap_fini() undoes it.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ivgpu_vram_heap_init(struct ivgpu_vram *vram, u64 size)
+{
+	int ret;
+
+	mutex_init(&vram->lock);
+	INIT_LIST_HEAD(&vram->allocations);
+	vram->count = 0;
+	vram->size = size;
+
+	ret = drm_buddy_init(&vram->mm, size, PAGE_SIZE);
+	if (ret)
+		mutex_destroy(&vram->lock);
+	return ret;
+}
+EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_vram_heap_init);
+
+/**
  * ivgpu_vram_init - set up the VRAM heap
  * @ivgpu: the device, configuration read
  *
@@ -387,15 +427,9 @@ int ivgpu_vram_init(struct ivgpu_device *ivgpu)
 	struct ivgpu_vram *vram = &ivgpu->vram;
 	int ret;
 
-	mutex_init(&vram->lock);
-	INIT_LIST_HEAD(&vram->allocations);
-	vram->size = ivgpu->config.vram_size;
-
-	ret = drm_buddy_init(&vram->mm, vram->size, PAGE_SIZE);
-	if (ret) {
-		mutex_destroy(&vram->lock);
+	ret = ivgpu_vram_heap_init(vram, ivgpu->config.vram_size);
+	if (ret)
 		return ret;
-	}
 	ret = drmm_add_action_or_reset(&ivgpu->drm, ivgpu_vram_fini, vram);
 	if (ret)
 		return ret;

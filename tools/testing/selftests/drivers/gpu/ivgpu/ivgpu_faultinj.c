@@ -54,6 +54,9 @@ static struct fi_setting fi_settings[] = {
 	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
 	{ "@/fail_vram_alloc/verbose", "0" },
 	{ "@/fail_kmap/verbose", "0" },
+	/* Off unless a test arms them (driver_points). */
+	{ "@/fail_vram_alloc/probability", "0" },
+	{ "@/fail_kmap/probability", "0" },
 	/* Every kernel access maps anew, so each walk meets the mapping points. */
 	{ "/sys/module/ivgpu/parameters/kmap_cache_limit", "0" },
 };
@@ -90,19 +93,6 @@ FIXTURE(fi) {
 
 #define META struct __test_metadata *_metadata
 #define SELF FIXTURE_DATA(fi) *self
-
-static int write_str(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
 
 static void setting_path(const struct fi_setting *s, const char *dri, char *path, size_t len)
 {
@@ -163,7 +153,7 @@ FIXTURE_SETUP(fi)
 		ASSERT_LT(0, ivgpu_read_file(path, s->saved, sizeof(s->saved)))
 			TH_LOG("%s unreadable", path);
 		s->saved[strcspn(s->saved, "\n")] = '\0';
-		ASSERT_EQ(0, write_str(path, s->value)) TH_LOG("cannot set %s", path);
+		ASSERT_EQ(0, ivgpu_write_file(path, s->value)) TH_LOG("cannot set %s", path);
 		s->changed = true;
 	}
 
@@ -192,7 +182,7 @@ FIXTURE_TEARDOWN(fi)
 		if (!s->changed)
 			continue;
 		setting_path(s, dri, path, sizeof(path));
-		EXPECT_EQ(0, write_str(path, s->saved))
+		EXPECT_EQ(0, ivgpu_write_file(path, s->saved))
 			TH_LOG("cannot restore %s to '%s'", path, s->saved);
 	}
 	IVGPU_FIXTURE_TEARDOWN();
@@ -1025,6 +1015,57 @@ TEST_F_TIMEOUT(fi, scattered, 900)
 	}
 	ASSERT_EQ(0, ivgpu_gem_close(self->fd, self->filler));
 	printf("# %d injection points in all\n", self->total);
+}
+
+/*
+ * Arm one driver point for exactly one failure: the next call that
+ * reaches it fails, and only that one.
+ */
+static void arm_once(META, const char *point)
+{
+	char dri[512], path[700];
+
+	ASSERT_EQ(0, ivgpu_debugfs_dir(dri, sizeof(dri)));
+	snprintf(path, sizeof(path), "%s/%s/times", dri, point);
+	ASSERT_EQ(0, ivgpu_write_file(path, "1"));
+	snprintf(path, sizeof(path), "%s/%s/probability", dri, point);
+	ASSERT_EQ(0, ivgpu_write_file(path, "100"));
+}
+
+/*
+ * The driver's own points are reached by the paths they guard: armed
+ * directly (not through fail-nth), VRAM allocation fails with ENOSPC and a
+ * kernel mapping with ENOMEM, once, and the retry succeeds.
+ */
+TEST_F(fi, driver_points)
+{
+	uint64_t used = ivgpu_vram_used(self->fd);
+	uint32_t h, h2, map_id;
+	uint8_t buf[64];
+
+	FI_BEGIN();
+	arm_once(_metadata, "fail_vram_alloc");
+	ASSERT_EQ(-ENOSPC, ivgpu_bo_create(self->fd, MIB, 0, &h));
+	ASSERT_EQ(used, ivgpu_vram_used(self->fd));
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd, MIB, 0, &h));
+	ASSERT_EQ(0, ivgpu_bo_create(self->fd, MIB, 0, &h2));
+
+	if (self->cpu) {
+		/* kmap_cache_limit is 0: each access maps anew. */
+		arm_once(_metadata, "fail_kmap");
+		ASSERT_EQ(-ENOMEM, ivgpu_kmap(self->fd, h, 0, MIB, &map_id, NULL));
+		ASSERT_EQ(0, ivgpu_kmap(self->fd, h, 0, MIB, &map_id, NULL));
+		ASSERT_EQ(0, ivgpu_kunmap(self->fd, map_id));
+		arm_once(_metadata, "fail_kmap");
+		ASSERT_EQ(-ENOMEM, ivgpu_bo_pread(self->fd, h, 0, buf, sizeof(buf)));
+		ASSERT_EQ(0, ivgpu_bo_pread(self->fd, h, 0, buf, sizeof(buf)));
+		/* A move copies through kernel mappings too. */
+		arm_once(_metadata, "fail_kmap");
+		ASSERT_EQ(-ENOMEM, ivgpu_bo_move(self->fd, h2, 0, NULL));
+	}
+	ASSERT_EQ(0, ivgpu_gem_close(self->fd, h));
+	ASSERT_EQ(0, ivgpu_gem_close(self->fd, h2));
+	ASSERT_EQ(used, ivgpu_vram_used(self->fd));
 }
 
 TEST_HARNESS_MAIN

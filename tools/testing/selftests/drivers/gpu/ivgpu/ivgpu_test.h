@@ -157,6 +157,20 @@ static inline ssize_t ivgpu_read_file(const char *path, char *buf, size_t len)
 	return total;
 }
 
+/* Write @text to a sysfs or debugfs file in one write(); 0 or -errno. */
+static inline int ivgpu_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
 /*
  * Scan the kernel log for reports that must never appear.  Returns the number
  * of offending lines, printing each as a TAP diagnostic.  With @since_seq,

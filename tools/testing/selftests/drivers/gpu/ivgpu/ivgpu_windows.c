@@ -425,7 +425,8 @@ TEST_F_TIMEOUT(win, copy_between_large_objects, 240)
 
 #define TRACEFS "/sys/kernel/tracing"
 
-static int write_file(const char *path, const char *s)
+/* ivgpu_write_file() with O_TRUNC, which is what clears a trace buffer. */
+static int write_trunc(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	ssize_t n;
@@ -454,8 +455,8 @@ TEST_F(win, slide_tracepoint)
 		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
 	if (access(enable, F_OK))
 		SKIP(return, "kernel without tracepoints (no %s)", enable);
-	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
-	ASSERT_EQ(0, write_file(enable, "1"));
+	ASSERT_EQ(0, write_trunc(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_trunc(enable, "1"));
 
 	/* Creation clears the object through windows: its slides count too. */
 	s0 = slides();
@@ -465,7 +466,7 @@ TEST_F(win, slide_tracepoint)
 	for (i = 0; i < size; i += PAGE)
 		p[i] = i >> 12;
 	s1 = slides();
-	ASSERT_EQ(0, write_file(enable, "0"));
+	ASSERT_EQ(0, write_trunc(enable, "0"));
 
 	buf = malloc(len);
 	ASSERT_NE(NULL, buf);

@@ -31,12 +31,19 @@ static long long counter(const char *file, const char *name)
 	return ivgpu_tool_counter(debugfs, file, name);
 }
 
+static int small_bar;
+
 static void show(const char *step)
 {
 	printf("  %-44s faults %lld, pages inserted %lld, zaps %lld, pages zapped %lld, moves %lld\n",
 	       step, counter("ivgpu_mm", "faults"), counter("ivgpu_mm", "pages_inserted"),
 	       counter("ivgpu_mm", "zaps"), counter("ivgpu_mm", "pages_zapped"),
 	       counter("ivgpu_mm", "moves"));
+	/* With a small BAR, what the banked windows did for it (debugfs ivgpu_windows). */
+	if (small_bar)
+		printf("  %-44s window slides %lld, slide zaps %lld, kernel pins %lld, splits %lld\n",
+		       "", counter("ivgpu_windows", "slides"), counter("ivgpu_windows", "zaps"),
+		       counter("ivgpu_windows", "pins"), counter("ivgpu_windows", "splits"));
 }
 
 static int check(const uint32_t *p, const char *what)
@@ -73,7 +80,9 @@ int main(void)
 		printf("no ivgpu device\n");
 		return 1;
 	}
-	printf("One buffer object's life, with the driver's counters (debugfs ivgpu_mm):\n");
+	small_bar = gp.value == IVGPU_BAR_SMALL;
+	printf("One buffer object's life, with the driver's counters (debugfs ivgpu_mm%s):\n",
+	       small_bar ? " and ivgpu_windows" : "");
 	show("before:");
 	if (ioctl(fd, DRM_IOCTL_IVGPU_GEM_CREATE, &create)) {
 		printf("  create failed: %s\n", strerror(errno));

@@ -8,7 +8,10 @@
  * - VRAM allocation (ivgpu_vram.c): the heap behaves as if it were full,
  *   and the allocation fails with -ENOSPC.
  * - kernel mapping creation (ivgpu_kmap.c): ioremap_wc() or vmap_pfn()
- *   behaves as if it returned NULL (-ENOMEM).
+ *   behaves as if it returned NULL (-ENOMEM); with a small BAR, where kernel
+ *   mappings are windowed and copies pin banked windows instead, making a
+ *   windowed mapping and pinning a window fail the same way
+ *   (ivgpu_window.c).
  *
  * Each is a fault attribute of the device, off by default, set up like any
  * other with CONFIG_FAULT_INJECTION_DEBUG_FS, in the primary node's debugfs

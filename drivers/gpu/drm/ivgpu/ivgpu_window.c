@@ -634,6 +634,9 @@ static struct ivgpu_window *ivgpu_window_pin(struct ivgpu_device *ivgpu, u64 vra
 	u64 want;
 	int ret;
 
+	/* A pin is the small BAR's kernel mapping of VRAM: fail_kmap fails it too. */
+	if (ivgpu_fault_kmap(ivgpu, len))
+		return ERR_PTR(-ENOMEM);
 	if (mutex_lock_killable(&iw->lock))
 		return ERR_PTR(-EINTR);
 	want = ivgpu_window_clamp_ext(iw, ALIGN_DOWN(vram, iw->granule), ext_start, ext_end);

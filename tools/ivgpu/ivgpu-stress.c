@@ -30,12 +30,7 @@
  * and is freed when that reaches zero.
  *
  * Small BAR: the driver reaches VRAM through banked windows, and every
- * operation runs as with a large BAR.  Against a device without bank
- * switching (no IVGPU_CAPS_WINDOWS), where mmap, pread, pwrite, move and
- * GEM_MAP return EOPNOTSUPP, the program stresses what remains (create,
- * info, revoke, PRIME, fork, close, GEM_MAP with CREATE, which must leave
- * nothing behind), checks now and then that each CPU path is still refused
- * with exactly EOPNOTSUPP, and says so.
+ * operation runs as with a large BAR.
  *
  * The seed (printed) fixes each thread's sequence of choices; the
  * interleaving of threads and processes is the scheduler's.
@@ -78,7 +73,7 @@ enum op {
 	OP_WRITE_MMAP, OP_WRITE_PWRITE, OP_WRITE_FROM_MAP,
 	OP_VERIFY_MMAP, OP_VERIFY_USERMAP, OP_VERIFY_PREAD, OP_VERIFY_INTO_MAP, OP_VERIFY_DUMP,
 	OP_KMAP, OP_REVOKE, OP_MOVE, OP_PARTIAL_MUNMAP, OP_FORK, OP_EXPORT, OP_IMPORT,
-	OP_REFUSED, OP_COUNT
+	OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
@@ -89,11 +84,11 @@ static const char *const op_names[OP_COUNT] = {
 	[OP_VERIFY_INTO_MAP] = "verify-pread-into-map", [OP_VERIFY_DUMP] = "verify-debugfs-dump",
 	[OP_KMAP] = "gem-map-kernel", [OP_REVOKE] = "revoke", [OP_MOVE] = "move",
 	[OP_PARTIAL_MUNMAP] = "partial-munmap", [OP_FORK] = "fork", [OP_EXPORT] = "prime-export",
-	[OP_IMPORT] = "prime-import", [OP_REFUSED] = "refused-cpu-path",
+	[OP_IMPORT] = "prime-import",
 };
 
-/* Relative weights with CPU access (large BAR) and without (small BAR). */
-static const unsigned int weight_cpu[OP_COUNT] = {
+/* Relative weights of the operations (imports follow exports). */
+static const unsigned int weight[OP_COUNT] = {
 	[OP_CREATE] = 10, [OP_MAP_CREATE] = 2, [OP_CLOSE] = 7, [OP_INFO] = 2,
 	[OP_WRITE_MMAP] = 10, [OP_WRITE_PWRITE] = 5, [OP_WRITE_FROM_MAP] = 2,
 	[OP_VERIFY_MMAP] = 10, [OP_VERIFY_USERMAP] = 3, [OP_VERIFY_PREAD] = 6,
@@ -101,14 +96,9 @@ static const unsigned int weight_cpu[OP_COUNT] = {
 	[OP_MOVE] = 6, [OP_PARTIAL_MUNMAP] = 3, [OP_FORK] = 1, [OP_EXPORT] = 6,
 };
 
-static const unsigned int weight_nocpu[OP_COUNT] = {
-	[OP_CREATE] = 10, [OP_MAP_CREATE] = 3, [OP_CLOSE] = 8, [OP_INFO] = 5,
-	[OP_REVOKE] = 8, [OP_FORK] = 1, [OP_EXPORT] = 6, [OP_REFUSED] = 3,
-};
-
 /* Errors the driver documents and the program accepts, counted. */
-enum expect { EXP_ENOSPC, EXP_EBUSY, EXP_EOPNOTSUPP, EXP_COUNT };
-static const char *const exp_names[EXP_COUNT] = { "ENOSPC", "EBUSY", "EOPNOTSUPP" };
+enum expect { EXP_ENOSPC, EXP_EBUSY, EXP_COUNT };
+static const char *const exp_names[EXP_COUNT] = { "ENOSPC", "EBUSY" };
 
 struct slot {
 	pthread_mutex_t lock;		/* @state, @refs */
@@ -152,7 +142,6 @@ static struct {
 } opt = { 60, 3, 3, 64, 0, 4096, 512 << 10, 0, 0 };
 
 static struct shared *sh;
-static int cpu_access;			/* mmap, pread, pwrite, move, GEM_MAP work */
 static int small_bar;			/* VRAM behind banked windows */
 static char debugfs[512];
 static struct timespec deadline;
@@ -581,12 +570,6 @@ static void op_create(int with_map)
 		ret = xioctl(drm_fd, DRM_IOCTL_IVGPU_GEM_MAP, &m);
 		handle = m.handle;
 		count_op(OP_MAP_CREATE);
-		if (ret == -EOPNOTSUPP && !cpu_access) {
-			/* Nothing of it may remain: the end of the run checks VRAM. */
-			count_expected(EXP_EOPNOTSUPP);
-			slot_unclaim(s);
-			return;
-		}
 		if (!ret) {
 			struct drm_ivgpu_gem_unmap u = { .map_id = m.map_id };
 
@@ -612,7 +595,7 @@ static void op_create(int with_map)
 	slot_publish(s, handle, size, kind, flags);
 
 	/* New memory reads as zeros. */
-	if (cpu_access && rnd_below(2)) {
+	if (rnd_below(2)) {
 		struct lobj *o;
 		uint64_t *p;
 
@@ -1021,17 +1004,15 @@ static void op_partial_munmap(struct lobj *o)
 static void op_fork(struct lobj *o)
 {
 	struct slot *sl = &sh->slots[o->slot];
-	uint64_t *p = NULL;
+	uint64_t *p;
 	uint32_t gen;
 	pid_t pid;
 	int status;
 
-	if (cpu_access) {
-		p = lobj_map(o);
-		if (!p) {
-			fail("mmap: %s", strerror(errno));
-			return;
-		}
+	p = lobj_map(o);
+	if (!p) {
+		fail("mmap: %s", strerror(errno));
+		return;
 	}
 	count_op(OP_FORK);
 	pthread_rwlock_rdlock(&sl->data);
@@ -1044,7 +1025,7 @@ static void op_fork(struct lobj *o)
 		struct drm_ivgpu_gem_info info = { .handle = o->handle };
 		int bad = 0, ret;
 
-		if (p && gen != GEN_BAD)
+		if (gen != GEN_BAD)
 			bad |= check_bytes("mmap inherited by fork", o->slot, gen, 0, p, sl->size);
 		ret = xioctl(drm_fd, DRM_IOCTL_IVGPU_GEM_REVOKE, &r);
 		if (ret) {
@@ -1057,7 +1038,7 @@ static void op_fork(struct lobj *o)
 			     strerror(-ret), (uint64_t)info.id, sl->id);
 			bad = 1;
 		}
-		if (p && gen != GEN_BAD)
+		if (gen != GEN_BAD)
 			bad |= check_bytes("mmap inherited by fork, after revoke", o->slot, gen, 0,
 					   p, sl->size);
 		_exit(bad ? 1 : 0);
@@ -1154,60 +1135,9 @@ static void import_one(int s, int dfd)
 	pthread_mutex_unlock(&plock);
 }
 
-/* Small BAR: every CPU path to VRAM must say EOPNOTSUPP, and only that. */
-static void op_refused(struct lobj *o)
-{
-	static const char *const what[] = { "mmap", "pread", "pwrite", "move", "GEM_MAP kernel",
-					    "GEM_MAP user" };
-	unsigned int k = rnd_below(6);
-	uint64_t word = 0;
-	int ret;
-
-	count_op(OP_REFUSED);
-	switch (k) {
-	case 0: {
-		void *p = map_range(o->handle, 0, PAGE);
-
-		ret = p ? 0 : -errno;
-		if (p)
-			munmap(p, PAGE);
-		break;
-	}
-	case 1:
-	case 2: {
-		struct drm_ivgpu_gem_rw rw = { .handle = o->handle, .size = 8,
-					      .data_ptr = (uintptr_t)&word };
-
-		ret = xioctl(drm_fd, k == 1 ? DRM_IOCTL_IVGPU_GEM_PREAD : DRM_IOCTL_IVGPU_GEM_PWRITE,
-			     &rw);
-		break;
-	}
-	case 3: {
-		struct drm_ivgpu_gem_move m = { .handle = o->handle };
-
-		ret = xioctl(drm_fd, DRM_IOCTL_IVGPU_GEM_MOVE, &m);
-		break;
-	}
-	default: {
-		struct drm_ivgpu_gem_map m = {
-			.handle = o->handle, .flags = k == 4 ? IVGPU_MAP_KERNEL : IVGPU_MAP_USER,
-		};
-
-		ret = xioctl(drm_fd, DRM_IOCTL_IVGPU_GEM_MAP, &m);
-		if (!ret && k == 5)
-			munmap((void *)(uintptr_t)m.addr, sh->slots[o->slot].size);
-		break;
-	}
-	}
-	if (ret == -EOPNOTSUPP)
-		count_expected(EXP_EOPNOTSUPP);
-	else
-		fail("small BAR: %s gave %s, not EOPNOTSUPP", what[k], ret ? strerror(-ret) : "success");
-}
-
 static enum op pick_op(void)
 {
-	const unsigned int *w = cpu_access ? weight_cpu : weight_nocpu;
+	const unsigned int *w = weight;
 	unsigned int total = 0, i, r;
 
 	for (i = 0; i < OP_COUNT; i++)
@@ -1276,9 +1206,6 @@ static void *worker(void *arg)
 			break;
 		case OP_EXPORT:
 			op_export(o);
-			break;
-		case OP_REFUSED:
-			op_refused(o);
 			break;
 		default:
 			break;
@@ -1493,12 +1420,8 @@ int main(int argc, char **argv)
 		printf("%sno ivgpu device\n", opt.tap ? "Bail out! " : "");
 		return 1;
 	}
-	/*
-	 * Both BAR configurations reach VRAM, a small one through banked
-	 * windows; the refused-path mode stays for a driver without them.
-	 */
+	/* Both BAR configurations reach VRAM, a small one through banked windows. */
 	small_bar = get_param(fd, IVGPU_PARAM_BAR_CONFIG) == IVGPU_BAR_SMALL;
-	cpu_access = !small_bar || get_param(fd, IVGPU_PARAM_CAPS) & IVGPU_CAPS_WINDOWS;
 	if (!ivgpu_tool_debugfs(debugfs, sizeof(debugfs)))
 		debugfs[0] = '\0';
 
@@ -1530,14 +1453,9 @@ int main(int argc, char **argv)
 	say("ivgpu-stress: seed %" PRIu64 ", %u s, %u processes x %u threads, objects %" PRIu64
 	    "..%" PRIu64 " bytes, at most %u alive\n", opt.seed, opt.duration, opt.procs,
 	    opt.threads, opt.min_size, opt.max_size, opt.slots);
-	if (cpu_access)
-		say("%s BAR: every operation, data checked through mmap, pread and debugfs%s\n",
-		    small_bar ? "small (banked windows)" : "large",
-		    debugfs[0] ? "" : " (debugfs not mounted: no dump checks)");
-	else
-		say("small BAR: mmap, pread, pwrite, move and GEM_MAP are refused until banked windows "
-		    "exist; stressing create, info, revoke, PRIME, fork and close, and checking "
-		    "that each CPU path gives EOPNOTSUPP\n");
+	say("%s BAR: every operation, data checked through mmap, pread and debugfs%s\n",
+	    small_bar ? "small (banked windows)" : "large",
+	    debugfs[0] ? "" : " (debugfs not mounted: no dump checks)");
 
 	read_counters(fd, &before);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1602,13 +1520,12 @@ int main(int argc, char **argv)
 	say("operations (all processes, %.1f s):\n", secs);
 	for (i = 0; i < OP_COUNT; i++) {
 		total_ops += sh->ops[i];
-		if (sh->ops[i] || (cpu_access ? weight_cpu[i] : weight_nocpu[i]))
+		if (sh->ops[i] || weight[i])
 			say("  %-24s %10" PRIu64 "\n", op_names[i], sh->ops[i]);
 	}
 	say("  %-24s %10" PRIu64 "  (%.0f/s)\n", "total", total_ops, total_ops / secs);
-	say("documented errors met: %s %" PRIu64 ", %s %" PRIu64 ", %s %" PRIu64 "\n",
-	    exp_names[0], sh->expected[0], exp_names[1], sh->expected[1], exp_names[2],
-	    sh->expected[2]);
+	say("documented errors met: %s %" PRIu64 ", %s %" PRIu64 "\n",
+	    exp_names[0], sh->expected[0], exp_names[1], sh->expected[1]);
 	say("verified: %" PRIu64 " bytes in %" PRIu64 " checks; written: %" PRIu64 " bytes\n",
 	    sh->bytes_verified, sh->checks, sh->bytes_written);
 	say("mismatches: %" PRIu64 ", unexpected errors: %" PRIu64 ", processes failed: %u\n",
@@ -1626,9 +1543,6 @@ int main(int argc, char **argv)
 	}
 	say("VRAM used %" PRIu64 " -> %" PRIu64 " bytes, objects %lld -> %lld\n", before.vram_used,
 	    after.vram_used, before.objects, after.objects);
-	if (!cpu_access)
-		say("small BAR: CPU paths not exercised (EOPNOTSUPP checked %" PRIu64 " times)\n",
-		    sh->expected[EXP_EOPNOTSUPP]);
 
 	leaked = after.vram_used != before.vram_used || after.objects != before.objects;
 	for (i = 0; i < opt.slots; i++)
@@ -1641,14 +1555,10 @@ int main(int argc, char **argv)
 	if (opt.tap) {
 		int counted;
 
-		if (!cpu_access)
-			printf("ok %u - stress: data checks # SKIP small BAR: no CPU access to VRAM "
-			       "until banked windows exist\n", ++tap_n);
-		else
-			printf("%s %u - stress: every byte read matched its pattern (%" PRIu64
-			       " bytes, %" PRIu64 " checks)\n",
-			       sh->mismatches || !sh->checks ? "not ok" : "ok", ++tap_n,
-			       sh->bytes_verified, sh->checks);
+		printf("%s %u - stress: every byte read matched its pattern (%" PRIu64
+		       " bytes, %" PRIu64 " checks)\n",
+		       sh->mismatches || !sh->checks ? "not ok" : "ok", ++tap_n,
+		       sh->bytes_verified, sh->checks);
 		printf("%s %u - stress: no unexpected errno\n", sh->errors ? "not ok" : "ok", ++tap_n);
 		printf("%s %u - stress: every process finished in time and exited 0\n",
 		       died ? "not ok" : "ok", ++tap_n);
@@ -1656,21 +1566,16 @@ int main(int argc, char **argv)
 		       leaked ? "not ok" : "ok", ++tap_n);
 		if (!debugfs[0])
 			printf("ok %u - stress: driver counters # SKIP debugfs not mounted\n", ++tap_n);
-		else if (cpu_access) {
+		else {
 			counted = after.mm[0] > before.mm[0] && after.mm[2] > before.mm[2] &&
 				  after.mm[5] > before.mm[5] && total_ops > 0;
 			printf("%s %u - stress: the driver counted faults, zaps and moves\n",
 			       counted ? "ok" : "not ok", ++tap_n);
-		} else {
-			counted = after.mm[1] == before.mm[1] && after.mm[5] == before.mm[5] &&
-				  total_ops > 0;
-			printf("%s %u - stress: small BAR: no page inserted, no move\n",
-			       counted ? "ok" : "not ok", ++tap_n);
 		}
 	}
-	if (cpu_access && !sh->checks)
+	if (!sh->checks)
 		say("ERROR: nothing was verified\n");
-	if (sh->mismatches || sh->errors || died || leaked || (cpu_access && !sh->checks)) {
+	if (sh->mismatches || sh->errors || died || leaked || !sh->checks) {
 		say("FAIL (seed %" PRIu64 ")\n", opt.seed);
 		return 1;
 	}

@@ -83,7 +83,6 @@ FIXTURE(fi) {
 	int nth_fd;
 	const char *skip;
 	char skip_buf[256];
-	bool cpu;
 	/* The scattered layout: a filler object and 1 MiB objects between holes. */
 	uint32_t filler, wall[16];
 	int walls;
@@ -118,8 +117,6 @@ FIXTURE_SETUP(fi)
 	IVGPU_FIXTURE_SETUP();
 	self->nth_fd = -1;
 	self->c.dmabuf = -1;
-	/* Both BAR configurations reach VRAM (a small one through banked windows). */
-	self->cpu = true;
 
 	if (access(FI_NTH, F_OK)) {
 		self->skip = "kernel without CONFIG_FAULT_INJECTION (no " FI_NTH
@@ -224,8 +221,6 @@ static int lowest_free_fd(void)
 
 struct fi_op {
 	const char *name;
-	/* Result when nothing is injected. */
-	int expect;
 	/* Failures an injected point may cause besides -ENOMEM. */
 	int also;
 	/* Before arming, nothing injected: make what the call works on. */
@@ -262,9 +257,9 @@ static void fi_walk(META, SELF, const struct fi_op *op)
 
 		if (left) {
 			/* Fewer than n points: every one of them has been failed. */
-			ASSERT_EQ(op->expect, ret)
+			ASSERT_EQ(0, ret)
 				TH_LOG("%s: %s with nothing injected", op->name, strerror(-ret));
-		} else if (ret == op->expect) {
+		} else if (!ret) {
 			absorbed++;
 		} else {
 			ASSERT_TRUE(ret == -ENOMEM || (op->also && ret == op->also))
@@ -335,8 +330,7 @@ static void prep_bo(META, SELF, struct fi_call *c)
 {
 	c->handle = make_bo(_metadata, self, c);
 	c->id = ivgpu_bo_id(self->fd, c->handle);
-	if (self->cpu)
-		fill_pattern(_metadata, self, c->handle, c->size, c->seed);
+	fill_pattern(_metadata, self, c->handle, c->size, c->seed);
 }
 
 static void close_bo(META, SELF, struct fi_call *c)
@@ -344,7 +338,7 @@ static void close_bo(META, SELF, struct fi_call *c)
 	ASSERT_EQ(0, ivgpu_gem_close(self->fd, c->handle));
 }
 
-/* The object is intact: its data (with a large BAR), and it still works. */
+/* The object is intact: its data, and it still works. */
 static void check_bo_and_close(META, SELF, struct fi_call *c)
 {
 	struct drm_ivgpu_gem_info info;
@@ -352,8 +346,7 @@ static void check_bo_and_close(META, SELF, struct fi_call *c)
 	ASSERT_EQ(0, ivgpu_bo_info(self->fd, c->handle, &info));
 	EXPECT_EQ(c->id, info.id);
 	EXPECT_EQ(c->size, info.size);
-	if (self->cpu)
-		expect_pattern(_metadata, self, c->handle, c->size, c->seed);
+	expect_pattern(_metadata, self, c->handle, c->size, c->seed);
 	close_bo(_metadata, self, c);
 }
 
@@ -385,6 +378,7 @@ static int call_create(SELF, struct fi_call *c)
 static void check_created(META, SELF, struct fi_call *c, int ret)
 {
 	struct drm_ivgpu_gem_info info;
+	void *p;
 
 	if (ret) {
 		EXPECT_EQ(-ENOENT, ivgpu_bo_info(self->fd, c->expect_handle, &info))
@@ -399,13 +393,10 @@ static void check_created(META, SELF, struct fi_call *c, int ret)
 		EXPECT_EQ(1, info.num_blocks);
 	if (c->value)
 		EXPECT_LT(1, info.num_blocks) TH_LOG("not scattered");
-	if (self->cpu) {
-		void *p = ivgpu_bo_mmap(self->fd, c->handle, c->size);
-
-		ASSERT_NE(MAP_FAILED, p);
-		EXPECT_EQ(-1, ivgpu_check_zero(p, c->size)) TH_LOG("new object not zero");
-		ASSERT_EQ(0, munmap(p, c->size));
-	}
+	p = ivgpu_bo_mmap(self->fd, c->handle, c->size);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, ivgpu_check_zero(p, c->size)) TH_LOG("new object not zero");
+	ASSERT_EQ(0, munmap(p, c->size));
 	ASSERT_EQ(0, ivgpu_gem_close(self->fd, c->handle));
 }
 
@@ -580,31 +571,26 @@ static void check_pwrite(META, SELF, struct fi_call *c, int ret)
 	uint64_t i, first = c->offset / 8, end = (c->offset + c->len) / 8;
 	volatile uint64_t *b;
 
-	if (self->cpu) {
-		b = ivgpu_bo_mmap(self->fd, c->handle, c->size);
-		ASSERT_NE(MAP_FAILED, b);
-		for (i = 0; i < c->size / 8; i++) {
-			bool in = i >= first && i < end;
+	b = ivgpu_bo_mmap(self->fd, c->handle, c->size);
+	ASSERT_NE(MAP_FAILED, b);
+	for (i = 0; i < c->size / 8; i++) {
+		bool in = i >= first && i < end;
 
-			if (b[i] == ivgpu_pattern(in ? c->seed2 : c->seed, i))
-				continue;
-			ASSERT_TRUE(ret && in && b[i] == ivgpu_pattern(c->seed, i))
-				TH_LOG("pwrite (%d): word %llu is neither old nor new", ret,
-				       (unsigned long long)i);
-		}
-		ASSERT_EQ(0, munmap((void *)b, c->size));
-		/* The object still takes writes. */
-		fill_pattern(_metadata, self, c->handle, c->size, c->seed);
+		if (b[i] == ivgpu_pattern(in ? c->seed2 : c->seed, i))
+			continue;
+		ASSERT_TRUE(ret && in && b[i] == ivgpu_pattern(c->seed, i))
+			TH_LOG("pwrite (%d): word %llu is neither old nor new", ret,
+			       (unsigned long long)i);
 	}
+	ASSERT_EQ(0, munmap((void *)b, c->size));
+	/* The object still takes writes. */
+	fill_pattern(_metadata, self, c->handle, c->size, c->seed);
 	check_bo_and_close(_metadata, self, c);
 }
 
 static void prep_move(META, SELF, struct fi_call *c)
 {
 	prep_bo(_metadata, self, c);
-	c->ptr = MAP_FAILED;
-	if (!self->cpu)
-		return;
 	c->ptr = ivgpu_bo_mmap(self->fd, c->handle, c->size);
 	ASSERT_NE(MAP_FAILED, c->ptr);
 	/* Faulted in, so the move has entries to zap. */
@@ -624,11 +610,9 @@ static int call_move(SELF, struct fi_call *c)
 /* Moved or not, the mapping and pread see the data. */
 static void check_move(META, SELF, struct fi_call *c, int ret)
 {
-	if (c->ptr != MAP_FAILED) {
-		EXPECT_EQ(-1, ivgpu_check(c->ptr, c->size, c->seed))
-			TH_LOG("move (%d): the mapping lost the data", ret);
-		ASSERT_EQ(0, munmap(c->ptr, c->size));
-	}
+	EXPECT_EQ(-1, ivgpu_check(c->ptr, c->size, c->seed))
+		TH_LOG("move (%d): the mapping lost the data", ret);
+	ASSERT_EQ(0, munmap(c->ptr, c->size));
 	if (!ret && c->flags & IVGPU_MOVE_CONTIGUOUS)
 		EXPECT_EQ(1, c->value);
 	check_bo_and_close(_metadata, self, c);
@@ -652,7 +636,7 @@ static void check_kmap(META, SELF, struct fi_call *c, int ret)
 {
 	uint32_t id;
 
-	if (c->flags & IVGPU_MAP_KERNEL && self->cpu) {
+	if (c->flags & IVGPU_MAP_KERNEL) {
 		if (ret) {
 			ASSERT_EQ(0, ivgpu_kmap(self->fd, c->handle, c->offset, c->len, &id, NULL));
 			EXPECT_EQ(1, id) TH_LOG("a failed GEM_MAP kept a map id");
@@ -678,9 +662,7 @@ static void check_kmap(META, SELF, struct fi_call *c, int ret)
 static void prep_unmap(META, SELF, struct fi_call *c)
 {
 	prep_bo(_metadata, self, c);
-	c->map_id = 0;
-	if (self->cpu)
-		ASSERT_EQ(0, ivgpu_kmap(self->fd, c->handle, 0, c->size, &c->map_id, NULL));
+	ASSERT_EQ(0, ivgpu_kmap(self->fd, c->handle, 0, c->size, &c->map_id, NULL));
 }
 
 static int call_unmap(SELF, struct fi_call *c)
@@ -838,11 +820,6 @@ static void check_fault(META, SELF, struct fi_call *c, int ret)
 
 /* ---- the tests ---- */
 
-/* The call's result with a small BAR, where the CPU cannot reach VRAM. */
-#define CPU_EXPECT(self) ((self)->cpu ? 0 : -EOPNOTSUPP)
-
-/* How a call fares with a small BAR, where the CPU cannot reach VRAM. */
-enum { ANY, CPU, NEEDS_CPU };
 /* Which object a call is tried on. */
 enum { BOTH, ONE_EXTENT, SCATTERED };
 
@@ -852,44 +829,44 @@ static void object_ops(META, SELF, const char *what, int layout)
 	char name[64];
 	const struct {
 		const char *name;
-		int mode, layout, also;
+		int layout, also;
 		uint32_t flags;
 		uint64_t offset, len;
 		void (*prep)(META, SELF, struct fi_call *c);
 		int (*call)(SELF, struct fi_call *c);
 		void (*check)(META, SELF, struct fi_call *c, int ret);
 	} ops[] = {
-		{ "GET_PARAM", ANY, BOTH, 0, 0, 0, 0, prep_bo, call_get_param, check_get_param },
-		{ "GEM_INFO", ANY, BOTH, 0, 0, 0, 0, prep_bo, call_info, check_info },
-		{ "GEM_MMAP_OFFSET", ANY, BOTH, 0, 0, 0, 0, prep_bo, call_mmap_offset,
+		{ "GET_PARAM", BOTH, 0, 0, 0, 0, prep_bo, call_get_param, check_get_param },
+		{ "GEM_INFO", BOTH, 0, 0, 0, 0, prep_bo, call_info, check_info },
+		{ "GEM_MMAP_OFFSET", BOTH, 0, 0, 0, 0, prep_bo, call_mmap_offset,
 		  check_mmap_offset },
-		{ "GEM_REVOKE", ANY, BOTH, 0, 0, 0, 0, prep_bo, call_revoke, check_plain },
-		{ "GEM_PREAD", CPU, BOTH, 0, 0, 60 * IVGPU_KIB + 8, 200 * IVGPU_KIB, prep_bo,
+		{ "GEM_REVOKE", BOTH, 0, 0, 0, 0, prep_bo, call_revoke, check_plain },
+		{ "GEM_PREAD", BOTH, 0, 0, 60 * IVGPU_KIB + 8, 200 * IVGPU_KIB, prep_bo,
 		  call_pread, check_pread },
-		{ "GEM_PREAD across", CPU, SCATTERED, 0, 0, HOLE - 8 * IVGPU_KIB, 16 * IVGPU_KIB,
+		{ "GEM_PREAD across", SCATTERED, 0, 0, HOLE - 8 * IVGPU_KIB, 16 * IVGPU_KIB,
 		  prep_bo, call_pread, check_pread },
-		{ "GEM_PWRITE", CPU, BOTH, 0, 0, 60 * IVGPU_KIB + 8, 200 * IVGPU_KIB, prep_pwrite,
+		{ "GEM_PWRITE", BOTH, 0, 0, 60 * IVGPU_KIB + 8, 200 * IVGPU_KIB, prep_pwrite,
 		  call_pwrite, check_pwrite },
-		{ "GEM_PWRITE across", CPU, SCATTERED, 0, 0, HOLE - 8 * IVGPU_KIB, 16 * IVGPU_KIB,
+		{ "GEM_PWRITE across", SCATTERED, 0, 0, HOLE - 8 * IVGPU_KIB, 16 * IVGPU_KIB,
 		  prep_pwrite, call_pwrite, check_pwrite },
-		{ "GEM_MOVE", CPU, BOTH, -ENOSPC, 0, 0, 0, prep_move, call_move, check_move },
-		{ "GEM_MOVE contiguous", CPU, ONE_EXTENT, -ENOSPC, IVGPU_MOVE_CONTIGUOUS, 0, 0,
+		{ "GEM_MOVE", BOTH, -ENOSPC, 0, 0, 0, prep_move, call_move, check_move },
+		{ "GEM_MOVE contiguous", ONE_EXTENT, -ENOSPC, IVGPU_MOVE_CONTIGUOUS, 0, 0,
 		  prep_move, call_move, check_move },
-		{ "GEM_MAP kernel", CPU, BOTH, 0, IVGPU_MAP_KERNEL, 0, 0, prep_bo, call_kmap,
+		{ "GEM_MAP kernel", BOTH, 0, IVGPU_MAP_KERNEL, 0, 0, prep_bo, call_kmap,
 		  check_kmap },
-		{ "GEM_MAP kernel range", CPU, BOTH, 0, IVGPU_MAP_KERNEL, HOLE - PAGE, 2 * PAGE,
+		{ "GEM_MAP kernel range", BOTH, 0, IVGPU_MAP_KERNEL, HOLE - PAGE, 2 * PAGE,
 		  prep_bo, call_kmap, check_kmap },
-		{ "GEM_MAP user", CPU, BOTH, 0, IVGPU_MAP_USER, 0, 0, prep_bo, call_kmap,
+		{ "GEM_MAP user", BOTH, 0, IVGPU_MAP_USER, 0, 0, prep_bo, call_kmap,
 		  check_kmap },
-		{ "GEM_UNMAP", NEEDS_CPU, BOTH, 0, 0, 0, 0, prep_unmap, call_unmap, check_plain },
-		{ "PRIME_HANDLE_TO_FD", ANY, BOTH, 0, 0, 0, 0, prep_bo, call_export, check_export },
-		{ "PRIME_FD_TO_HANDLE", ANY, BOTH, 0, 0, 0, 0, prep_import, call_import,
+		{ "GEM_UNMAP", BOTH, 0, 0, 0, 0, prep_unmap, call_unmap, check_plain },
+		{ "PRIME_HANDLE_TO_FD", BOTH, 0, 0, 0, 0, prep_bo, call_export, check_export },
+		{ "PRIME_FD_TO_HANDLE", BOTH, 0, 0, 0, 0, prep_import, call_import,
 		  check_import },
-		{ "PRIME_FD_TO_HANDLE self", ANY, BOTH, 0, 0, 0, 0, prep_import, call_self_import,
+		{ "PRIME_FD_TO_HANDLE self", BOTH, 0, 0, 0, 0, prep_import, call_self_import,
 		  check_self_import },
-		{ "GEM_CLOSE", ANY, BOTH, 0, 0, 0, 0, prep_bo, call_close, check_close },
-		{ "mmap", CPU, BOTH, 0, 0, 0, 0, prep_mmap, call_mmap, check_mmap },
-		{ "first fault", NEEDS_CPU, BOTH, 0, 0, OBJ / 2 + 8 * PAGE, 8, prep_fault, call_fault,
+		{ "GEM_CLOSE", BOTH, 0, 0, 0, 0, prep_bo, call_close, check_close },
+		{ "mmap", BOTH, 0, 0, 0, 0, prep_mmap, call_mmap, check_mmap },
+		{ "first fault", BOTH, 0, 0, OBJ / 2 + 8 * PAGE, 8, prep_fault, call_fault,
 		  check_fault },
 	};
 	unsigned int i;
@@ -908,9 +885,6 @@ static void object_ops(META, SELF, const char *what, int layout)
 
 		if (ops[i].layout != BOTH && ops[i].layout != layout)
 			continue;
-		if (ops[i].mode == NEEDS_CPU && !self->cpu)
-			continue;
-		op.expect = ops[i].mode == CPU ? CPU_EXPECT(self) : 0;
 		c->flags = ops[i].flags;
 		c->offset = ops[i].offset;
 		c->len = ops[i].len ? ops[i].len : c->size - c->offset;
@@ -965,7 +939,6 @@ TEST_F_TIMEOUT(fi, gem_map_create, 600)
 	};
 
 	FI_BEGIN();
-	op.expect = CPU_EXPECT(self);
 	self->c.size = MIB;
 	self->c.expect_handle = lowest_free_handle(_metadata, self);
 	self->c.flags = IVGPU_MAP_KERNEL;
@@ -1050,19 +1023,17 @@ TEST_F(fi, driver_points)
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, MIB, 0, &h));
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, MIB, 0, &h2));
 
-	if (self->cpu) {
-		/* kmap_cache_limit is 0: each access maps anew. */
-		arm_once(_metadata, "fail_kmap");
-		ASSERT_EQ(-ENOMEM, ivgpu_kmap(self->fd, h, 0, MIB, &map_id, NULL));
-		ASSERT_EQ(0, ivgpu_kmap(self->fd, h, 0, MIB, &map_id, NULL));
-		ASSERT_EQ(0, ivgpu_kunmap(self->fd, map_id));
-		arm_once(_metadata, "fail_kmap");
-		ASSERT_EQ(-ENOMEM, ivgpu_bo_pread(self->fd, h, 0, buf, sizeof(buf)));
-		ASSERT_EQ(0, ivgpu_bo_pread(self->fd, h, 0, buf, sizeof(buf)));
-		/* A move copies through kernel mappings too. */
-		arm_once(_metadata, "fail_kmap");
-		ASSERT_EQ(-ENOMEM, ivgpu_bo_move(self->fd, h2, 0, NULL));
-	}
+	/* kmap_cache_limit is 0: each access maps anew. */
+	arm_once(_metadata, "fail_kmap");
+	ASSERT_EQ(-ENOMEM, ivgpu_kmap(self->fd, h, 0, MIB, &map_id, NULL));
+	ASSERT_EQ(0, ivgpu_kmap(self->fd, h, 0, MIB, &map_id, NULL));
+	ASSERT_EQ(0, ivgpu_kunmap(self->fd, map_id));
+	arm_once(_metadata, "fail_kmap");
+	ASSERT_EQ(-ENOMEM, ivgpu_bo_pread(self->fd, h, 0, buf, sizeof(buf)));
+	ASSERT_EQ(0, ivgpu_bo_pread(self->fd, h, 0, buf, sizeof(buf)));
+	/* A move copies through kernel mappings too. */
+	arm_once(_metadata, "fail_kmap");
+	ASSERT_EQ(-ENOMEM, ivgpu_bo_move(self->fd, h2, 0, NULL));
 	ASSERT_EQ(0, ivgpu_gem_close(self->fd, h));
 	ASSERT_EQ(0, ivgpu_gem_close(self->fd, h2));
 	ASSERT_EQ(used, ivgpu_vram_used(self->fd));

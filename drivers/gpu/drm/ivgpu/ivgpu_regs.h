@@ -32,7 +32,7 @@
 /* "IVGU" read as a little-endian 32-bit word. */
 #define IVGPU_MAGIC			0x55475649u
 #define IVGPU_VERSION_MAJOR		1
-#define IVGPU_VERSION_MINOR		1	/* 1.1: bank switching, VRAM check */
+#define IVGPU_VERSION_MINOR		2	/* 1.1: bank switching, VRAM check; 1.2: co-processor */
 #define IVGPU_VERSION			((IVGPU_VERSION_MAJOR << 16) | IVGPU_VERSION_MINOR)
 #define IVGPU_VERSION_MAJOR_OF(v)	(((v) >> 16) & 0xffffu)
 #define IVGPU_VERSION_MINOR_OF(v)	((v) & 0xffffu)
@@ -68,6 +68,7 @@
 #define IVGPU_CAP_PING			0x1ull	/* doorbell ping answered by IRQ */
 #define IVGPU_CAP_LARGE_BAR		0x2ull	/* all of VRAM is in BAR2 */
 #define IVGPU_CAP_WINDOWS		0x4ull	/* banked windows switch (small BAR) */
+#define IVGPU_CAP_COPROC		0x8ull	/* co-processor ring (0x2000 block) */
 
 /*
  * Interrupt round trip (0x0100 - 0x01ff).  The driver writes a sequence
@@ -88,6 +89,14 @@
 
 #define IVGPU_ERROR_NONE		0
 #define IVGPU_ERROR_BAD_DOORBELL	1	/* unknown doorbell vector; ARG = vector */
+/* Co-processor errors: the engine stops; ARG = ring byte position of the command. */
+#define IVGPU_ERROR_CMD_OPCODE		2	/* unknown opcode */
+#define IVGPU_ERROR_CMD_FLAGS		3	/* a flag the opcode does not define */
+#define IVGPU_ERROR_CMD_RANGE		4	/* an address range runs outside VRAM */
+#define IVGPU_ERROR_CMD_ARG		5	/* another bad argument (alignment, pitch, time) */
+/* Ring errors: the engine stops; ARG = the offending value. */
+#define IVGPU_ERROR_RING_CONFIG		6	/* RING_BASE/RING_SIZE unusable at reset; ARG = BASE */
+#define IVGPU_ERROR_RING_TAIL		7	/* TAIL not a multiple of 64 or >= SIZE; ARG = TAIL */
 
 /*
  * Bank-switch totals over all windows since the device started
@@ -140,8 +149,97 @@
 #define IVGPU_BANK_ERR_RANGE		2	/* at or beyond the end of VRAM */
 #define IVGPU_BANK_ERR_OVERLAP		3	/* another window shows part of it */
 
+/*
+ * Co-processor (0x2000 - 0x20ff), both BAR configurations.  It executes
+ * commands of IVGPU_CMD_SIZE bytes from a ring in VRAM and sees all of
+ * VRAM directly (bytes a window shows are read and written in the window,
+ * so the CPU's view and the engine's agree).
+ *
+ * Start and reset: the driver writes RING_BASE and RING_SIZE, then
+ * (write barrier) RESET_REQ_SEQ = RESET_ACK_SEQ + 1, and rings
+ * IVGPU_DB_RESET.  The device stops the engine (ending a STALL or HANG),
+ * drops every command not yet executed (HEAD = TAIL), latches BASE and SIZE,
+ * sets RING_STATUS, then RESET_ACK_SEQ = RESET_REQ_SEQ, then raises
+ * IVGPU_IRQ_RING.  BASE must be a multiple of 4 KiB, SIZE a power of two
+ * from 4 KiB to 16 MiB, the ring inside VRAM; otherwise the status is
+ * IVGPU_RING_ERROR and IVGPU_ERROR_RING_CONFIG is raised.
+ * Submission: the driver writes commands at TAIL (byte offset in the ring,
+ * wrapping at SIZE), then (write barrier) TAIL = the offset after them, and
+ * rings IVGPU_DB_RING.  The engine executes from HEAD up to TAIL, advancing
+ * HEAD (written by the device only) after each command.  The ring is empty
+ * when HEAD == TAIL, so it holds at most SIZE / IVGPU_CMD_SIZE - 1 commands.
+ * A FENCE writes its sequence number to FENCE_SEQ and raises IVGPU_IRQ_RING.
+ * A bad command stops the engine at it (HEAD names it; IVGPU_RING_ERROR)
+ * and raises IVGPU_IRQ_ERROR with ERROR_ARG = HEAD; only a reset restarts.
+ */
+#define IVGPU_REGS_RING_BASE		0x2000	/* co-processor block */
+#define IVGPU_REG_RING_BASE		0x2000	/* u64: VRAM offset of the ring (driver) */
+#define IVGPU_REG_RING_SIZE		0x2008	/* u32: bytes of the ring (driver) */
+#define IVGPU_REG_RING_STATUS		0x200c	/* u32: IVGPU_RING_* (device) */
+#define IVGPU_REG_RING_HEAD		0x2010	/* u32: next command to execute (device) */
+#define IVGPU_REG_RING_TAIL		0x2014	/* u32: end of the commands written (driver) */
+#define IVGPU_REG_FENCE_SEQ		0x2018	/* u64: last FENCE executed (device) */
+#define IVGPU_REG_RESET_REQ_SEQ		0x2020	/* u32: reset request sequence (driver) */
+#define IVGPU_REG_RESET_ACK_SEQ		0x2024	/* u32: last reset served (device) */
+#define IVGPU_REG_RING_CMDS		0x2028	/* u64: commands executed since start */
+#define IVGPU_REG_RING_BYTES		0x2030	/* u64: VRAM bytes written by commands */
+#define IVGPU_REG_RING_BUSY_NS		0x2038	/* u64: nanoseconds spent executing */
+#define IVGPU_REG_RING_RESETS		0x2040	/* u64: resets served */
+#define IVGPU_REG_RING_IRQS		0x2048	/* u64: IVGPU_IRQ_RING raised */
+
+/* IVGPU_REG_RING_STATUS values. */
+#define IVGPU_RING_STOPPED		0	/* never reset: no ring configured */
+#define IVGPU_RING_IDLE			1	/* HEAD == TAIL */
+#define IVGPU_RING_BUSY			2	/* executing (a STALL included) */
+#define IVGPU_RING_HUNG			3	/* executing a HANG: waits for a reset */
+#define IVGPU_RING_ERROR		4	/* stopped at a bad command: waits for a reset */
+
+#define IVGPU_RING_SIZE_MIN		0x1000u
+#define IVGPU_RING_SIZE_MAX		0x1000000u
+#define IVGPU_RING_ALIGN		0x1000ull
+
+/*
+ * Commands: IVGPU_CMD_SIZE bytes, little-endian, at offsets in the ring that
+ * are multiples of IVGPU_CMD_SIZE:
+ *	u32 opcode; u32 flags; u64 arg[7];
+ * Addresses are VRAM offsets; a range of zero bytes does nothing and is
+ * valid anywhere.  Arguments a command does not use are ignored; flags it
+ * does not define are an error.
+ *	NOP
+ *	FILL	arg0 dst, arg1 length, arg2 pattern: byte k of the range is
+ *		byte k % 4 of the little-endian 32-bit pattern
+ *	COPY	arg0 dst, arg1 src, arg2 length; overlapping ranges copy as
+ *		if through a temporary buffer
+ *	CRC32	arg0 src, arg1 length, arg2 result (4 bytes, 4-aligned): the
+ *		CRC-32 (as IVGPU_CHECK_CRC32_POLY) of the range is written
+ *		there, little-endian; with IVGPU_CMD_F_CRC_CONTINUE the
+ *		computation continues from the CRC-32 found at the result, so a
+ *		range split into parts gives the CRC-32 of the whole
+ *	BLIT	arg0 dst, arg1 src, arg2 dst pitch, arg3 src pitch, arg4 width
+ *		in bytes, arg5 height in rows: row r copies width bytes from
+ *		src + r * src pitch to dst + r * dst pitch; overlap as for COPY
+ *	FENCE	arg0 sequence number: FENCE_SEQ = arg0, then IVGPU_IRQ_RING;
+ *		with IVGPU_CMD_F_FENCE_WRITE also the 8 bytes at arg1
+ *		(8-aligned) first
+ *	STALL	arg0 nanoseconds, at most IVGPU_CMD_STALL_MAX_NS (a test hook)
+ *	HANG	never completes; only a reset ends it (a test hook)
+ */
+#define IVGPU_CMD_SIZE			64u
+#define IVGPU_CMD_NOP			0
+#define IVGPU_CMD_FILL			1
+#define IVGPU_CMD_COPY			2
+#define IVGPU_CMD_CRC32			3
+#define IVGPU_CMD_BLIT			4
+#define IVGPU_CMD_FENCE			5
+#define IVGPU_CMD_STALL			6
+#define IVGPU_CMD_HANG			7
+
+#define IVGPU_CMD_F_CRC_CONTINUE	0x1u	/* CRC32: continue from the result */
+#define IVGPU_CMD_F_FENCE_WRITE		0x1u	/* FENCE: also write arg0 to arg1 */
+
+#define IVGPU_CMD_STALL_MAX_NS		10000000000ull	/* 10 s */
+
 /* Reserved for later parts of the contract; the device keeps them zero. */
-#define IVGPU_REGS_RING_BASE		0x2000	/* co-processor ring */
 #define IVGPU_REGS_SCANOUT_BASE		0x3000	/* scanout */
 
 /*
@@ -211,13 +309,13 @@
 /* Doorbell vectors: guest to device (the device peer's eventfds). */
 #define IVGPU_DB_PING			0
 #define IVGPU_DB_BANK			1	/* serve window and check requests */
-#define IVGPU_DB_RING			2
-#define IVGPU_DB_RESET			3
+#define IVGPU_DB_RING			2	/* TAIL moved: execute */
+#define IVGPU_DB_RESET			3	/* reset the engine (see above) */
 
 /* MSI-X vectors: device to guest. */
 #define IVGPU_IRQ_PING			0
 #define IVGPU_IRQ_BANK			1	/* window or check request served */
-#define IVGPU_IRQ_RING			2
+#define IVGPU_IRQ_RING			2	/* a FENCE executed, or a reset served */
 #define IVGPU_IRQ_ERROR			3
 
 /* Vectors per peer; QEMU must be started with vectors=IVGPU_NUM_VECTORS. */

@@ -32,7 +32,8 @@
 /* "IVGU" read as a little-endian 32-bit word. */
 #define IVGPU_MAGIC			0x55475649u
 #define IVGPU_VERSION_MAJOR		1
-#define IVGPU_VERSION_MINOR		2	/* 1.1: bank switching, VRAM check; 1.2: co-processor */
+/* 1.1: bank switching, VRAM check; 1.2: co-processor */
+#define IVGPU_VERSION_MINOR		2
 #define IVGPU_VERSION			((IVGPU_VERSION_MAJOR << 16) | IVGPU_VERSION_MINOR)
 #define IVGPU_VERSION_MAJOR_OF(v)	(((v) >> 16) & 0xffffu)
 #define IVGPU_VERSION_MINOR_OF(v)	((v) & 0xffffu)
@@ -95,8 +96,8 @@
 #define IVGPU_ERROR_CMD_RANGE		4	/* an address range runs outside VRAM */
 #define IVGPU_ERROR_CMD_ARG		5	/* another bad argument (alignment, pitch, time) */
 /* Ring errors: the engine stops; ARG = the offending value. */
-#define IVGPU_ERROR_RING_CONFIG		6	/* RING_BASE/RING_SIZE unusable at reset; ARG = BASE */
-#define IVGPU_ERROR_RING_TAIL		7	/* TAIL not a multiple of 64 or >= SIZE; ARG = TAIL */
+#define IVGPU_ERROR_RING_CONFIG		6	/* BASE/SIZE unusable at reset; ARG = BASE */
+#define IVGPU_ERROR_RING_TAIL		7	/* TAIL unaligned or >= SIZE; ARG = TAIL */
 
 /*
  * Bank-switch totals over all windows since the device started

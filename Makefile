@@ -4,6 +4,8 @@
 #   make check    install what is missing, build, run every test (Debian's
 #                 kernel and the debug kernel, both BAR configurations)
 #   make check-debug  only the kselftests on the debug kernel
+#   make check-long   make check, plus two more small-BAR configurations:
+#                 1 window of 64 KiB, and 4 windows of 2 MiB over 256 MiB
 #   make          build the module, the device model, the tests, the initramfs
 #   make bench    benchmarks in one VM boot; writes docs/perf.md (not a test)
 #   make fuzz     a long UAPI fuzz in both BAR configurations (FUZZ_CALLS,
@@ -49,7 +51,7 @@ TOOL_SRCS	:= $(wildcard tools/ivgpu/*.c tools/ivgpu/*.h) tools/ivgpu/Makefile \
 RIG_SRCS	:= qemu/mkinitramfs.sh qemu/guest-init.sh qemu/guest-kselftests.sh \
 		   qemu/guest-stress.sh qemu/guest-kmemleak.sh qemu/guest-kunit.sh
 
-.PHONY: all deps demo check check-debug bench _demo _check _check-debug _bench debug module host tests tools initramfs shell \
+.PHONY: all deps demo check check-debug check-long bench _demo _check _check-debug _check-long _bench debug module host tests tools initramfs shell \
 	lint lint-debug check-host fuzz stress clean distclean
 
 all: module host tests tools initramfs
@@ -58,7 +60,7 @@ deps:
 	@qemu/install-deps.sh
 
 # The two entry points: dependencies first, then a fresh make that sees them.
-demo check check-debug bench:
+demo check check-debug check-long bench:
 	@qemu/install-deps.sh
 	@$(MAKE) --no-print-directory _$@
 
@@ -70,6 +72,9 @@ _check: all debug
 
 _check-debug: all debug
 	@IVGPU_HOST=0 IVGPU_KERNELS=debug qemu/check.sh
+
+_check-long: all debug
+	@IVGPU_CONFIGS="large small small1 small4" qemu/check.sh
 
 # The debug kernel (built once, cached outside the tree), ivgpu.ko for it and
 # its initramfs.

@@ -418,56 +418,65 @@ out_exit:
 	return ret;
 }
 
-/*
- * Move @bo to new VRAM: allocate, zap every user PTE (the faults that
- * follow wait for the BO lock and then map the new place), drop the cached
- * kernel mappings of the old place, copy, switch, free the old VRAM.
+/**
+ * ivgpu_bo_move_locked - move an object to new VRAM
+ * @bo: the object; the caller holds its BO lock
+ * @contiguous: make the new VRAM one extent
+ *
+ * Allocate, zap every user PTE (the faults that follow wait for the BO lock
+ * and then map the new place), drop the cached kernel mappings of the old
+ * place, copy, switch, free the old VRAM.  An object created contiguous
+ * (or a frame buffer) stays contiguous, and keeps its alignment.
+ *
+ * Return: 0, -EBUSY while a file holds a kernel mapping of the object, or
+ * the allocation's or the copy's error (the object is then unchanged).
  */
-static int ivgpu_bo_move(struct ivgpu_bo *bo, bool contiguous)
+int ivgpu_bo_move_locked(struct ivgpu_bo *bo, bool contiguous)
 {
 	struct ivgpu_device *ivgpu = ivgpu_of_bo(bo);
 	struct ivgpu_vram_res *old, *new;
 	int ret;
 
-	ret = dma_resv_lock_interruptible(bo->base.resv, NULL);
-	if (ret)
-		return ret;
+	dma_resv_assert_held(bo->base.resv);
 
 	/* A kernel mapping a file holds must keep pointing at the data. */
-	if (bo->kmap_pins) {
-		ret = -EBUSY;
-		goto out_unlock;
-	}
+	if (bo->kmap_pins)
+		return -EBUSY;
 
 	new = ivgpu_vram_alloc(ivgpu, bo->base.size, bo->alignment,
 			       contiguous || bo->placement & IVGPU_BO_CONTIGUOUS, bo->id);
-	if (IS_ERR(new)) {
-		ret = PTR_ERR(new);
-		goto out_unlock;
-	}
+	if (IS_ERR(new))
+		return PTR_ERR(new);
 
 	old = bo->vram;
 	ivgpu_mmap_zap(bo, 0, bo->base.size);
 	ivgpu_kmap_drop_idle(bo);
 
 	ret = ivgpu_kmap_copy_vram(ivgpu, new, old);
-	if (ret)
-		goto err_free_new;
+	if (ret) {
+		ivgpu_vram_free(ivgpu, new);
+		return ret;
+	}
 
 	ivgpu_window_untrack(ivgpu, old);
 	ivgpu_window_track(bo, new);
 	bo->vram = new;
 	WRITE_ONCE(bo->num_blocks, new->num_extents);
-	dma_resv_unlock(bo->base.resv);
 
 	ivgpu_vram_free(ivgpu, old);
 	atomic64_inc(&ivgpu->mm_stats.moves);
 	atomic64_add(bo->base.size, &ivgpu->mm_stats.bytes_moved);
 	return 0;
+}
 
-err_free_new:
-	ivgpu_vram_free(ivgpu, new);
-out_unlock:
+static int ivgpu_bo_move(struct ivgpu_bo *bo, bool contiguous)
+{
+	int ret;
+
+	ret = dma_resv_lock_interruptible(bo->base.resv, NULL);
+	if (ret)
+		return ret;
+	ret = ivgpu_bo_move_locked(bo, contiguous);
 	dma_resv_unlock(bo->base.resv);
 	return ret;
 }

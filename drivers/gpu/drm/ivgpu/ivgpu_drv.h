@@ -198,6 +198,7 @@ int ivgpu_bo_create_handle(struct ivgpu_device *ivgpu, struct drm_file *file, u6
 struct ivgpu_bo *ivgpu_bo_lookup(struct drm_file *file, u32 handle);
 struct ivgpu_bo *ivgpu_bo_find(struct ivgpu_device *ivgpu, u64 id);
 void ivgpu_bo_put(struct ivgpu_bo *bo);
+int ivgpu_bo_move_locked(struct ivgpu_bo *bo, bool contiguous);
 void ivgpu_bo_print_all(struct ivgpu_device *ivgpu, struct drm_printer *p);
 int ivgpu_bo_prime_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma);
 int ivgpu_ioctl_gem_create(struct drm_device *drm, void *data, struct drm_file *file);

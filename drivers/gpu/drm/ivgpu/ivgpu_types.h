@@ -12,6 +12,7 @@
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/ptrace.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -299,7 +300,34 @@ struct ivgpu_window_stats {
 	atomic64_t switch_max_ns;
 	/** @errors: switches refused or not acknowledged in time. */
 	atomic64_t errors;
+	/** @stuck: user accesses found needing more VRAM at once than the windows show. */
+	atomic64_t stuck;
+	/** @compactions: of those, objects moved into one extent to let the access complete. */
+	atomic64_t compactions;
 };
+
+/**
+ * struct ivgpu_window_pingpong - the last two user faults that needed a slide
+ *
+ * One instruction can need two pages that no arrangement of the windows
+ * shows at once; see ivgpu_window_stuck_locked().  Under
+ * &ivgpu_windows.lock.
+ */
+struct ivgpu_window_pingpong {
+	/** @task: the task that faulted (compared, never dereferenced). */
+	const void *task;
+	/** @addr: exact faulting addresses, the latest first. */
+	unsigned long addr[2];
+	/** @regs: the task's user registers at the latest. */
+	struct pt_regs regs;
+	/** @turns: faults in a row that alternated between @addr with @regs unchanged. */
+	unsigned int turns;
+	/** @used: &ivgpu_windows.pingpong_clock at the task's last such fault. */
+	u64 used;
+};
+
+/* Tasks whose faults are followed at once; more replace the least recent. */
+#define IVGPU_WINDOW_PINGPONG_TASKS	8
 
 /**
  * struct ivgpu_windows - the banked windows of a small BAR
@@ -338,6 +366,10 @@ struct ivgpu_windows {
 	int wc_cookie;
 	/** @stats: counters. */
 	struct ivgpu_window_stats stats;
+	/** @pingpong: recent user faults that slid a window, per task, under @lock. */
+	struct ivgpu_window_pingpong pingpong[IVGPU_WINDOW_PINGPONG_TASKS];
+	/** @pingpong_clock: counts those faults, under @lock. */
+	u64 pingpong_clock;
 };
 
 /**

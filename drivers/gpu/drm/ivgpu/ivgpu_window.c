@@ -67,6 +67,9 @@
 /* How often a wait for an acknowledgment looks at the register, lost interrupt or not. */
 #define IVGPU_WINDOW_POLL_MS	10
 
+/* Turns of a user fault between the same two addresses before it counts as stuck. */
+#define IVGPU_WINDOW_STUCK_TURNS	8
+
 /* Don't wait for windows: return -EBUSY instead. */
 #define IVGPU_WINDOW_NOWAIT	BIT(0)
 
@@ -541,6 +544,91 @@ static u64 ivgpu_window_fault_bank(const struct ivgpu_windows *iw, u64 vram, u64
 	return ivgpu_window_clamp_ext(iw, want, start, end);
 }
 
+/*
+ * A user fault at @vmf needs a slide.  One instruction can need two pages
+ * that no arrangement of the windows shows at once: with one window, an
+ * access that straddles two VRAM extents of an object, or a string
+ * instruction between two objects.  Each slide for one page then takes the
+ * other away and the instruction never completes.  It shows as the same
+ * task faulting at the same two addresses in turn with its user registers
+ * unchanged from one fault to the next, the instruction pointer included:
+ * one instruction, which never retires.  (A loop that alternates between two
+ * addresses does so from two instructions, or changes an address register.)
+ * Return: true when the fault is stuck, with *@other set to the other address.
+ */
+static bool ivgpu_window_stuck_locked(struct ivgpu_windows *iw, struct vm_fault *vmf,
+				      unsigned long *other)
+{
+	struct ivgpu_window_pingpong *pp = &iw->pingpong[0];
+	struct pt_regs *regs = task_pt_regs(current);
+	unsigned long addr = vmf->real_address;
+	unsigned int i;
+
+	/* This task's record, else the least recently used one. */
+	for (i = 0; i < IVGPU_WINDOW_PINGPONG_TASKS; i++) {
+		if (iw->pingpong[i].task == current) {
+			pp = &iw->pingpong[i];
+			break;
+		}
+		if (iw->pingpong[i].used < pp->used)
+			pp = &iw->pingpong[i];
+	}
+	pp->used = ++iw->pingpong_clock;
+
+	if (pp->task == current && addr == pp->addr[1] && addr != pp->addr[0] &&
+	    !memcmp(regs, &pp->regs, sizeof(*regs)))
+		pp->turns++;
+	else
+		pp->turns = 0;
+	pp->task = current;
+	pp->addr[1] = pp->addr[0];
+	pp->addr[0] = addr;
+	pp->regs = *regs;
+	*other = pp->addr[1];
+	return pp->turns >= IVGPU_WINDOW_STUCK_TURNS;
+}
+
+/* Start following the current task's faults afresh. */
+static void ivgpu_window_forget(struct ivgpu_windows *iw)
+{
+	unsigned int i;
+
+	mutex_lock(&iw->lock);
+	for (i = 0; i < IVGPU_WINDOW_PINGPONG_TASKS; i++)
+		if (iw->pingpong[i].task == current)
+			iw->pingpong[i].turns = 0;
+	mutex_unlock(&iw->lock);
+}
+
+/*
+ * Unstick a fault (see above), with the BO lock held and the window lock
+ * not.  When both addresses lie in this mapping of a scattered object,
+ * move the object into one extent: then one window shows both pages.
+ * Otherwise the access cannot complete and gets SIGBUS.
+ */
+static vm_fault_t ivgpu_window_unstick(struct ivgpu_bo *bo, struct vm_fault *vmf,
+				       unsigned long other)
+{
+	struct ivgpu_device *ivgpu = ivgpu_of_bo(bo);
+	struct ivgpu_windows *iw = &ivgpu->windows;
+	struct vm_area_struct *vma = vmf->vma;
+	int ret = -EINVAL;
+
+	atomic64_inc(&iw->stats.stuck);
+	if (other >= vma->vm_start && other < vma->vm_end && bo->vram->num_extents > 1) {
+		ret = ivgpu_bo_move_locked(bo, true);
+		if (!ret) {
+			atomic64_inc(&iw->stats.compactions);
+			ivgpu_window_forget(iw);
+			return VM_FAULT_NOPAGE;
+		}
+	}
+	drm_dbg(&ivgpu->drm,
+		"%s[%d]: one access needs VRAM at 0x%lx and 0x%lx, which %u window(s) cannot show at once (%d)\n",
+		current->comm, task_pid_nr(current), vmf->real_address, other, iw->count, ret);
+	return VM_FAULT_SIGBUS;
+}
+
 /**
  * ivgpu_window_fault - serve a user fault through a window
  * @bo: the object; the caller holds the BO lock and is inside drm_dev_enter()
@@ -565,6 +653,7 @@ vm_fault_t ivgpu_window_fault(struct ivgpu_bo *bo, struct vm_fault *vmf, u64 off
 	u64 vram, first, end, ext_end, n, i;
 	struct ivgpu_window *win;
 	vm_fault_t ret = VM_FAULT_NOPAGE;
+	unsigned long other;
 	bool hit;
 	int err;
 
@@ -577,6 +666,10 @@ vm_fault_t ivgpu_window_fault(struct ivgpu_bo *bo, struct vm_fault *vmf, u64 off
 	if (mutex_lock_killable(&iw->lock))
 		return VM_FAULT_NOPAGE;
 	hit = ivgpu_window_find_locked(iw, vram);
+	if (!hit && ivgpu_window_stuck_locked(iw, vmf, &other)) {
+		mutex_unlock(&iw->lock);
+		return ivgpu_window_unstick(bo, vmf, other);
+	}
 	err = ivgpu_window_show_locked(ivgpu, vram,
 				       ivgpu_window_fault_bank(iw, vram, ext->start, ext_end),
 				       0, &win);
@@ -917,6 +1010,8 @@ void ivgpu_window_print(struct ivgpu_device *ivgpu, struct drm_printer *p)
 	drm_printf(p, "switch_ns %llu\n", (u64)atomic64_read(&st->switch_ns));
 	drm_printf(p, "switch_max_ns %llu\n", (u64)atomic64_read(&st->switch_max_ns));
 	drm_printf(p, "errors %llu\n", (u64)atomic64_read(&st->errors));
+	drm_printf(p, "stuck %llu\n", (u64)atomic64_read(&st->stuck));
+	drm_printf(p, "compactions %llu\n", (u64)atomic64_read(&st->compactions));
 	if (!iw->count)
 		return;
 

@@ -157,7 +157,10 @@ TEST_F(mm, faults_on_touch_not_at_mmap)
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
 }
 
-/* Prefault is batched: at most one fault per 64 KiB of a sequential touch. */
+/*
+ * Prefault is batched: at most one fault per 64 KiB of a sequential touch
+ * (per window's worth less a granule, with windows smaller than that).
+ */
 TEST_F(mm, prefault_batched)
 {
 	uint64_t size = 8 * IVGPU_MIB, pages = size / PAGE, i;
@@ -178,7 +181,7 @@ TEST_F(mm, prefault_batched)
 	TH_LOG("%llu pages: %llu faults, %llu pages inserted", (unsigned long long)pages,
 	       (unsigned long long)faults, (unsigned long long)inserted);
 	EXPECT_LE(1ull, faults);
-	EXPECT_GE(size / (64 * IVGPU_KIB), faults);
+	EXPECT_GE(size / ivgpu_walk_span(self->fd) + 1, faults);
 	EXPECT_LE(pages, inserted);
 	EXPECT_LE(16 * faults, inserted);
 	/*
@@ -237,8 +240,23 @@ TEST_F(mm, prefault_clamped_to_vma)
 	q[0] = 2;
 	q[2 * PAGE] = 3;
 	s1 = ivgpu_mm_stats();
-	EXPECT_EQ(s0.faults + 1, s1.faults);
-	EXPECT_EQ(s0.pages_inserted + 3, s1.pages_inserted);
+	if (!self->small_bar) {
+		EXPECT_EQ(s0.faults + 1, s1.faults);
+		EXPECT_EQ(s0.pages_inserted + 3, s1.pages_inserted);
+	} else {
+		/*
+		 * The pages straddle a 2 MiB boundary of VRAM, and the
+		 * windows earlier tests left may keep a new one from showing
+		 * all three (no two windows show the same byte): one fault
+		 * per window that shows some of them.
+		 */
+		EXPECT_LE(s0.faults + 1, s1.faults);
+		EXPECT_GE(s0.faults + 2, s1.faults);
+		EXPECT_LE(s0.pages_inserted + 3, s1.pages_inserted);
+	}
+	EXPECT_EQ(1, q[PAGE + 7]);
+	EXPECT_EQ(2, q[0]);
+	EXPECT_EQ(3, q[2 * PAGE]);
 	EXPECT_EQ(0xab, p[100]);
 	EXPECT_EQ(0, munmap((void *)p, PAGE));
 	EXPECT_EQ(0, munmap(resv, 8 * IVGPU_MIB));	/* q included */

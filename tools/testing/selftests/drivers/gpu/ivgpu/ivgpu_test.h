@@ -254,6 +254,37 @@ static inline bool ivgpu_small_bar(int fd)
 	return ivgpu_param(fd, IVGPU_PARAM_BAR_CONFIG) == IVGPU_BAR_SMALL;
 }
 
+/*
+ * Bytes a sequential walk through a mapping maps at least per fault, after
+ * its first: 64 KiB, or with a small BAR what a window shows ahead of the
+ * walk (its size less one bank granule: a walk's new window overlaps the old
+ * one by a granule, so that an access straddling the two finds both) if that
+ * is less.
+ */
+static inline uint64_t ivgpu_walk_span(int fd)
+{
+	uint64_t span = 64 * IVGPU_KIB, w, g;
+
+	if (!ivgpu_small_bar(fd))
+		return span;
+	w = ivgpu_param(fd, IVGPU_PARAM_WINDOW_SIZE);
+	g = ivgpu_param(fd, IVGPU_PARAM_BANK_GRANULE);
+	return w > g && w - g < span ? w - g : span;
+}
+
+/*
+ * Pages, at most @max (a power of two), of an object that one window shows
+ * whole when created with its size as alignment: all @max with a large BAR.
+ */
+static inline uint64_t ivgpu_fit_pages(int fd, uint64_t max)
+{
+	uint64_t w;
+
+	if (!ivgpu_small_bar(fd))
+		return max;
+	w = ivgpu_param(fd, IVGPU_PARAM_WINDOW_SIZE) / IVGPU_PAGE;
+	return w < max ? w : max;
+}
 
 /*
  * Wait up to @ms for VRAM_USED (read through @fd) to equal @want; returns the

@@ -5,7 +5,7 @@
 #                 kernel and the debug kernel, both BAR configurations)
 #   make check-debug  only the kselftests on the debug kernel
 #   make          build the module, the device model, the tests, the initramfs
-#   make bench    benchmarks in one VM boot; writes docs/perf.md (not a test)
+#   make bench    benchmarks in four VM boots; writes docs/perf.md (not a test)
 #   make fuzz     a long UAPI fuzz in both BAR configurations (FUZZ_CALLS,
 #                 FUZZ_SEED to replay)
 #   make stress   processes and threads hammering objects for STRESS_TIME

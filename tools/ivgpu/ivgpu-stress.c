@@ -420,8 +420,14 @@ static void slot_unclaim(int s)
 	pthread_mutex_unlock(&sl->lock);
 }
 
-/* Make a CLAIMED slot LIVE for a new object, held by this process. */
-static void slot_publish(int s, uint32_t handle, uint64_t size, uint32_t kind, uint32_t flags)
+/*
+ * Make a CLAIMED slot LIVE for a new object, held by this process.  The
+ * object comes back in use by the caller (lobj_put() it): published with no
+ * user, another thread could close it and another object take the slot
+ * before the caller looked at it again.  NULL if it could not be published.
+ */
+static struct lobj *slot_publish(int s, uint32_t handle, uint64_t size, uint32_t kind,
+				 uint32_t flags)
 {
 	struct drm_ivgpu_gem_info info = { .handle = handle };
 	struct slot *sl = &sh->slots[s];
@@ -433,7 +439,7 @@ static void slot_publish(int s, uint32_t handle, uint64_t size, uint32_t kind, u
 		fail("GEM_INFO of a new object: %s", strerror(-ret));
 		gem_close(handle);
 		slot_unclaim(s);
-		return;
+		return NULL;
 	}
 	if (info.size != size || info.kind != kind ||
 	    ((flags & IVGPU_BO_CONTIGUOUS || kind == IVGPU_BO_FRAMEBUFFER) && info.num_blocks != 1))
@@ -456,14 +462,16 @@ static void slot_publish(int s, uint32_t handle, uint64_t size, uint32_t kind, u
 	o = calloc(1, sizeof(*o));
 	if (!o) {
 		fail("out of memory");
-		return;
+		return NULL;
 	}
 	o->slot = s;
 	o->handle = handle;
 	o->open = 1;
+	o->users = 1;
 	pthread_mutex_lock(&plock);
 	ltab[s] = o;
 	pthread_mutex_unlock(&plock);
+	return o;
 }
 
 /* ------------------------------------------------------------------ */
@@ -542,6 +550,7 @@ static void op_create(int with_map)
 {
 	uint32_t kind = rnd_below(3), flags = rnd_below(2) ? IVGPU_BO_CONTIGUOUS : 0;
 	uint64_t size = rnd_size(), asked = size - rnd_below(PAGE);
+	struct lobj *o;
 	uint32_t handle;
 	int s, ret;
 
@@ -592,21 +601,14 @@ static void op_create(int with_map)
 		slot_unclaim(s);
 		return;
 	}
-	slot_publish(s, handle, size, kind, flags);
+	o = slot_publish(s, handle, size, kind, flags);
+	if (!o)
+		return;
 
 	/* New memory reads as zeros. */
 	if (rnd_below(2)) {
-		struct lobj *o;
-		uint64_t *p;
+		uint64_t *p = lobj_map(o);
 
-		pthread_mutex_lock(&plock);
-		o = ltab[s];
-		if (o)
-			o->users++;
-		pthread_mutex_unlock(&plock);
-		if (!o)
-			return;
-		p = lobj_map(o);
 		if (!p) {
 			fail("mmap of a new object: %s", strerror(errno));
 		} else {
@@ -614,8 +616,8 @@ static void op_create(int with_map)
 			check_bytes("new object through mmap", s, sh->slots[s].gen, 0, p, size);
 			pthread_rwlock_unlock(&sh->slots[s].data);
 		}
-		lobj_put(o);
 	}
+	lobj_put(o);
 }
 
 static void op_close(void)

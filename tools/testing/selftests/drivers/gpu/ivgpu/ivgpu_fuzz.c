@@ -406,7 +406,7 @@ static void op_get_param(struct fz *f, int fi)
 	void *p;
 	int e;
 
-	gp.param = chance(f, 70) ? below(f, 13) : hostile32(f);
+	gp.param = chance(f, 70) ? below(f, IVGPU_PARAM_SUBMIT_MAX_CMDS + 2) : hostile32(f);
 	gp.pad = pad32(f);
 	gp.value = rnd(f);
 	fz_desc(f, "GET_PARAM fd%d param=%u pad=%u", fi, gp.param, gp.pad);
@@ -416,7 +416,8 @@ static void op_get_param(struct fz *f, int fi)
 		return check_eq(f, e, EFAULT);
 	check(f, e, OK | E(EINVAL) | E(EFAULT));
 	if (p == &gp)
-		check_eq(f, e, gp.param >= 1 && gp.param <= 11 && !gp.pad ? 0 : EINVAL);
+		check_eq(f, e, gp.param >= 1 && gp.param <= IVGPU_PARAM_SUBMIT_MAX_CMDS &&
+			 !gp.pad ? 0 : EINVAL);
 }
 
 static uint64_t pick_create_size(struct fz *f)
@@ -845,7 +846,7 @@ static void op_import(struct fz *f, int fi)
 /* Driver ioctl numbers past the table, with any size and direction. */
 static void op_bad_nr(struct fz *f, int fi)
 {
-	unsigned int nr = DRM_COMMAND_BASE + DRM_IVGPU_GEM_UNMAP + 1 + below(f, 0x40);
+	unsigned int nr = DRM_COMMAND_BASE + DRM_IVGPU_GEM_WAIT + 1 + below(f, 0x40);
 	unsigned long req = _IOC(below(f, 4), DRM_IOCTL_BASE, nr, below(f, 64));
 	uint64_t junk[8];
 	int e;

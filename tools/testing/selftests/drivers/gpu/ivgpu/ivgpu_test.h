@@ -249,6 +249,12 @@ static inline uint64_t ivgpu_vram_used(int fd)
 	return ivgpu_param(fd, IVGPU_PARAM_VRAM_USED);
 }
 
+/* Bytes of VRAM the driver holds itself (the co-processor's ring), in VRAM_USED. */
+static inline uint64_t ivgpu_vram_kernel(int fd)
+{
+	return ivgpu_param(fd, IVGPU_PARAM_VRAM_KERNEL);
+}
+
 static inline bool ivgpu_small_bar(int fd)
 {
 	return ivgpu_param(fd, IVGPU_PARAM_BAR_CONFIG) == IVGPU_BAR_SMALL;

@@ -705,6 +705,43 @@ TEST_F_TIMEOUT(ring, crc32_scattered_of_cpu_writes, 120)
 	check_crc(_metadata, FD, CB, &self->b[0], &self->b[1]);
 }
 
+/*
+ * Pixels: a frame buffer (one block of VRAM) cleared to a colour by FILL, a
+ * sprite blitted into it at (100, 50) with its own pitch, and the image's
+ * CRC-32 on the engine; all as the CPU draws the same image.
+ */
+TEST_F(ring, blit_pixels_into_framebuffer)
+{
+	const uint64_t w = 320, h = 200, pitch = w * 4, sw = 32, sh = 32, spitch = sw * 4;
+	struct bo *fb = &self->b[0], *sprite = &self->b[1], *res = &self->b[2];
+	const uint32_t bg = 0xff203040;
+	struct drm_ivgpu_cmd c[3];
+	uint32_t hs[3], got, *px;
+	uint64_t i;
+
+	ASSERT_EQ(0, bo_new(FD, pitch * h, IVGPU_BO_FRAMEBUFFER, 0, fb));
+	ASSERT_EQ(1u, ivgpu_bo_num_blocks(FD, fb->h));
+	ASSERT_EQ(0, bo_new(FD, spitch * sh, IVGPU_BO_GENERIC, 0, sprite));
+	ASSERT_EQ(0, bo_new(FD, PAGE, IVGPU_BO_GENERIC, 0, res));
+	hs[0] = fb->h;
+	hs[1] = sprite->h;
+	hs[2] = res->h;
+	px = (uint32_t *)sprite->ref;
+	for (i = 0; i < sw * sh; i++)
+		px[i] = 0xff000000u | (uint32_t)(i * 0x010203u);
+	bo_upload(sprite);
+
+	ref_fill(fb->ref, pitch * h, bg);
+	ref_blit(fb->ref + 50 * pitch + 100 * 4, pitch, sprite->ref, spitch, spitch, sh);
+	c[0] = c_fill(fb->h, 0, pitch * h, bg);
+	c[1] = c_blit(fb->h, 50 * pitch + 100 * 4, pitch, sprite->h, 0, spitch, spitch, sh);
+	c[2] = c_crc(fb->h, 0, pitch * h, res->h, 0, 0);
+	ASSERT_EQ(1, run(FD, CB, c, 3, hs, 3));
+	EXPECT_EQ(-1, bo_diff(fb));
+	memcpy(&got, res->map, 4);
+	EXPECT_EQ(crc32_update(0, fb->ref, pitch * h), got);
+}
+
 /* A 1 MiB object the CPU writes through the mapping, checksummed on the engine. */
 TEST_F(ring, crc32_cross_check_mapping)
 {
@@ -862,6 +899,7 @@ TEST_F(ring, gem_wait_and_syncobj_wait)
 {
 	struct bo *x = &self->b[0];
 	struct drm_ivgpu_cmd c[2] = { c_stall(200 * 1000 * 1000), c_nop() };
+	struct drm_ivgpu_gem_wait w = { .flags = 1 };
 	uint32_t s = syncobj(FD);
 
 	ASSERT_EQ(0, bo_new(FD, PAGE, IVGPU_BO_GENERIC, 0, x));
@@ -875,11 +913,8 @@ TEST_F(ring, gem_wait_and_syncobj_wait)
 	EXPECT_EQ(7u, x->map[0]);
 	/* Bad arguments. */
 	EXPECT_EQ(-ENOENT, gem_wait(FD, 0xdead, 0));
-	{
-		struct drm_ivgpu_gem_wait w = { .handle = x->h, .flags = 1 };
-
-		EXPECT_EQ(-EINVAL, ivgpu_ioctl(FD, DRM_IOCTL_IVGPU_GEM_WAIT, &w));
-	}
+	w.handle = x->h;
+	EXPECT_EQ(-EINVAL, ivgpu_ioctl(FD, DRM_IOCTL_IVGPU_GEM_WAIT, &w));
 	drmSyncobjDestroy(FD, s);
 }
 

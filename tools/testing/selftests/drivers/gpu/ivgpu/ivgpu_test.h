@@ -249,6 +249,24 @@ static inline uint64_t ivgpu_vram_used(int fd)
 	return ivgpu_param(fd, IVGPU_PARAM_VRAM_USED);
 }
 
+/*
+ * Have the CPU (through the banked windows with a small BAR) rather than the
+ * co-processor zero new objects and copy moved ones: module parameter
+ * use_coproc.  0 or -errno.
+ */
+static inline int ivgpu_use_coproc(bool on)
+{
+	int fd = open("/sys/module/ivgpu/parameters/use_coproc", O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, on ? "1" : "0", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Bytes of VRAM the driver holds itself (the co-processor's ring), in VRAM_USED. */
 static inline uint64_t ivgpu_vram_kernel(int fd)
 {

@@ -1,16 +1,23 @@
 #!/bin/bash
 # make bench: CPU mapping performance of ivgpu against its peers, in one VM
-# boot (see tools/ivgpu/ivgpu-bench.c for the method).  Writes docs/perf.md
-# and docs/perf-first-touch.svg.  Not a test: it judges nothing by time alone.
+# boot, then ivgpu's banked windows (small BAR) against the large BAR, in
+# three more (see tools/ivgpu/ivgpu-bench.c for the method).  Writes
+# docs/perf.md and docs/perf-first-touch.svg.  Not a test: it judges
+# nothing by time alone.
 #
-# IVGPU_BENCH_REPS sets the repetitions (default 5).
+# IVGPU_BENCH_REPS sets the repetitions (default 5); IVGPU_BENCH_RESIDENCY
+# the window_residency_us values of the contention rows (default
+# 0,200,1000,5000,20000); IVGPU_BENCH_PARTS=peers or =windows runs that
+# part alone and writes build/bench/ only, not docs/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 build=${IVGPU_BUILD:-$top/build}
 reps=${IVGPU_BENCH_REPS:-5}
 out=$build/bench
+parts=${IVGPU_BENCH_PARTS:-peers windows}
 mkdir -p "$out"
+start=$(date +%s)
 
 if ! command -v gnuplot > /dev/null; then
 	echo "bench: installing gnuplot-nox for the plot"
@@ -21,17 +28,134 @@ if ! command -v gnuplot > /dev/null; then
 	fi
 fi
 
-# 512 MiB of ivgpu VRAM and 256 MiB of bochs VRAM (its maximum) so that
-# 256 MiB objects fit; 2 GiB of guest memory for the anonymous and vgem peers.
-"$here/ivgpu-vm" --vram 512M --mem 2048 --bochs 256M --timeout 1800 \
-	--dmesg "$out/dmesg.txt" -- \
-	"load-extra-modules && ivgpu-bench -r $reps -P 1,16,64,256,1024 -c /tmp/bench.csv && echo '# csv' && cat /tmp/bench.csv" \
-	| tr -d '\r' > "$out/raw.txt"
-sed '/^# csv$/,$d' "$out/raw.txt" > "$out/table.md"
-sed '1,/^# csv$/d' "$out/raw.txt" > "$out/bench.csv"
-cat "$out/table.md"
+if [[ " $parts " == *" peers "* ]]; then
+	# 512 MiB of ivgpu VRAM and 256 MiB of bochs VRAM (its maximum) so that
+	# 256 MiB objects fit; 2 GiB of guest memory for the anonymous and vgem peers.
+	"$here/ivgpu-vm" --vram 512M --mem 2048 --bochs 256M --timeout 1800 \
+		--dmesg "$out/dmesg.txt" -- \
+		"load-extra-modules && ivgpu-bench -r $reps -P 1,16,64,256,1024 -c /tmp/bench.csv && echo '# csv' && cat /tmp/bench.csv" \
+		| tr -d '\r' > "$out/raw.txt"
+	sed '/^# csv$/,$d' "$out/raw.txt" > "$out/table.md"
+	sed '1,/^# csv$/d' "$out/raw.txt" > "$out/bench.csv"
+	cat "$out/table.md"
+fi
+
+if [[ " $parts " == *" windows "* ]]; then
+	# The banked windows (docs/windows.md): ivgpu-bench -w in three more boots,
+	# each with 64 MiB of VRAM: the large BAR (the baseline for the sequential
+	# and random workloads, and two processes without windows), the small BAR
+	# as make check runs it (2 windows of 1 MiB), and one window of 1 MiB for
+	# two processes contending for it, with each minimum residency in turn.
+	residencies=${IVGPU_BENCH_RESIDENCY:-0,200,1000,5000,20000}
+	wboot() {
+		local name=$1 cmd=$2
+		shift 2
+		"$here/ivgpu-vm" --vram 64M --timeout 900 --dmesg "$out/dmesg-$name.txt" "$@" -- \
+			"$cmd -c /tmp/w.kv && echo '# kv' && cat /tmp/w.kv" | tr -d '\r' > "$out/raw-$name.txt"
+		sed '/^# kv$/,$d' "$out/raw-$name.txt"
+		sed '1,/^# kv$/d' "$out/raw-$name.txt" > "$out/$name.kv"
+		grep -q '^config reps' "$out/$name.kv" || { echo "bench: the $name boot failed" >&2; exit 1; }
+	}
+	wboot large "ivgpu-bench -w -r $reps -n 1000 -C 2000 -a"
+	wboot small "ivgpu-bench -w -r $reps -n 1000" --small-bar --windows 2 --window-size 1M
+	wboot small1 "ivgpu-bench -w -r $reps -s 0 -C 2000 -R $residencies -a" \
+		--small-bar --windows 1 --window-size 1M
+
+	# The tables: the kv files hold "workload field median" lines.
+	awk '
+	function v(boot, key, field) { return val[boot, key, field] + 0 }
+	function mbs(boot, key) { return v(boot, key, "bytes") / 1048576 / (v(boot, key, "ns") / 1e9) }
+	FNR == 1 { boot = FILENAME; sub(".*/", "", boot); sub("\\.kv$", "", boot) }
+	{ val[boot, $1, $2] = $3 }
+	END {
+		mib = v("small", "config", "size") / 1048576
+		wmib = v("small", "config", "window_size") / 1048576
+		nwin = v("small", "config", "windows")
+		printf "\nSequential access through the mapping (one %d MiB object, fresh; %d windows of %g MiB against the large BAR):\n\n", mib, nwin, wmib
+		print "| workload | large BAR MB/s | small BAR MB/s | small / large | anon reference MB/s, large / small boot | small / large, normalised | slides per window'"'"'s worth | faults/MiB, large / small |"
+		print "|---|---:|---:|---:|---:|---:|---:|---:|"
+		split("seq-write ref-memset seq-read ref-memcpy", w, " ")
+		for (i = 1; i <= 4; i += 2) {
+			l = mbs("large", w[i]); s = mbs("small", w[i])
+			rl = mbs("large", w[i + 1]); rs = mbs("small", w[i + 1])
+			printf "| %s | %.0f | %.0f | %.2fx | %.0f / %.0f (%s) | %.2fx | %.2f | %.2f / %.2f |\n",
+				w[i], l, s, s / l, rl, rs, w[i + 1], (s / rs) / (l / rl),
+				v("small", w[i], "slides") / (mib / wmib),
+				v("large", w[i], "mm_faults") / mib, v("small", w[i], "mm_faults") / mib
+		}
+
+		acc = v("small", "config", "accesses")
+		printf "\nRandom aligned 4 KiB accesses in a %d MiB object (%d per repetition; the windows show %g MiB of it at a time):\n\n", mib, acc, nwin * wmib
+		print "| workload | slides/access | without re-slides (1 - shown/size) | median us/access, large BAR | small BAR | small / large | small / large, normalised |"
+		print "|---|---:|---:|---:|---:|---:|---:|"
+		tref = (v("small", "ref-memcpy", "ns") / v("large", "ref-memcpy", "ns"))
+		split("rand-read rand-write", w, " ")
+		for (i = 1; i <= 2; i++) {
+			l = v("large", w[i], "access_ns"); s = v("small", w[i], "access_ns")
+			printf "| %s | %.3f | %.3f | %.1f | %.1f | %.1fx | %.1fx |\n", w[i],
+				v("small", w[i], "slides") / acc, 1 - nwin * wmib / mib,
+				l / 1e3, s / 1e3, s / l, (s / l) / tref
+		}
+
+		print "\nWhat one slide does (the driver'"'"'s counters in debugfs ivgpu_windows, medians per run):\n"
+		print "| workload | windows | slides | entries inserted/slide | entries zapped/slide | faults/slide | fault hits | switch wait us/slide |"
+		print "|---|---:|---:|---:|---:|---:|---:|---:|"
+		split("seq-write seq-read rand-read rand-write", w, " ")
+		for (i = 1; i <= 4; i++)
+			row("small", w[i], w[i])
+		def = v("small1", "config", "residency")
+		row("small1", "cont-1", "contention, one process")
+		row("small1", "cont-2-r" def, "contention, two processes")
+
+		cms = v("small1", "config", "cont_ms")
+		cmib = v("small1", "config", "cont_size") / 1048576
+		printf "\nTwo processes, each writing its own %d MiB object sequentially for %d ms, against one alone (one window of %g MiB; window_residency_us set for each row, default %d):\n\n", cmib, cms, v("small1", "config", "window_size") / 1048576, def
+		print "| configuration | CPUs | window_residency_us | one process MB/s | two, added up MB/s | two / one | slower one / one | slowest 64 KiB write ms | slides/MiB | steals | residency waits | switch wait us/slide | two / one >= 0.5 |"
+		print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+		crow("large", "cont-2-r" v("large", "config", "residency"), "large BAR (no window)", "2", "-")
+		crow("large", "cont-2-cpu0", "large BAR (no window)", "1 (both on CPU 0)", "-")
+		n = split(resid, r, ",")
+		for (i = 1; i <= n; i++)
+			crow("small1", "cont-2-r" r[i], "1 window", "2", r[i] (r[i] == def ? " (default)" : ""))
+		crow("small1", "cont-2-cpu0", "1 window", "1 (both on CPU 0)", def " (default)")
+	}
+	function row(boot, key, label,    sl) {
+		sl = v(boot, key, "slides")
+		if (!sl)
+			sl = 1e-9
+		printf "| %s | %d | %.0f | %.1f | %.1f | %.2f | %.0f | %.0f |\n", label,
+			v(boot, "config", "windows"), v(boot, key, "slides"),
+			v(boot, key, "pages_inserted") / sl, v(boot, key, "entries_zapped") / sl,
+			v(boot, key, "faults") / sl, v(boot, key, "fault_hits"),
+			v(boot, key, "switch_ns") / 1e3 / sl
+	}
+	function crow(boot, key, label, cpus, res,    ratio, mib, sl) {
+		ratio = v(boot, key, "ratio")
+		mib = v(boot, key, "bytes") / 1048576
+		sl = v(boot, key, "slides")
+		printf "| %s | %s | %s | %.0f | %.0f | %.2f | %.2f | %.1f | %.2f | %.0f | %.0f | %s | %s |\n",
+			label, cpus, res, v(boot, "cont-1", "rate") / 1048576,
+			v(boot, key, "rate") / 1048576, ratio, v(boot, key, "fewest"),
+			v(boot, key, "worst_ns") / 1e6, mib ? sl / mib : 0, v(boot, key, "steals"),
+			v(boot, key, "residency_waits"),
+			sl ? sprintf("%.0f", v(boot, key, "switch_ns") / 1e3 / sl) : "-",
+			boot == "large" ? "" : (ratio >= 0.5 ? "yes" : "NO")
+	}
+	' resid="$residencies" "$out/large.kv" "$out/small.kv" "$out/small1.kv" > "$out/windows.md"
+	cat "$out/windows.md"
+fi
+elapsed=$(( $(date +%s) - start ))
+echo "bench: $parts took $((elapsed / 60)) min $((elapsed % 60)) s"
+if [[ "$parts" != "peers windows" ]]; then
+	exit 0
+fi
 
 kver=$("$here/kver.sh")
+kv() { awk -v k="$2" -v f="$3" '$1 == k && $2 == f { print $3 + 0 }' "$out/$1.kv"; }
+wmib=$(( $(kv small config size) >> 20 ))
+wacc=$(kv small config accesses)
+cmib=$(( $(kv small1 config cont_size) >> 20 ))
+cms=$(kv small1 config cont_ms)
 {
 	cat <<HDR
 # ivgpu performance
@@ -60,12 +184,54 @@ the faulting address, clamped to the VMA and to the VRAM block, with
 vmf_insert_pfn_prot() per page) to choose its default; the second compares the
 peers with the default.
 
+[Banked windows](#banked-windows-small-bar) ([windows.md](windows.md)) are
+measured after that with \`ivgpu-bench -w\`, in three more boots of 64 MiB of
+VRAM and 1 GiB of memory each: the large BAR, the small BAR as \`make check\`
+runs it (2 windows of 1 MiB), and a single window of 1 MiB.
+
+- *Sequential*: *seq-write* is a memset of a fresh $wmib MiB object through
+  its mapping, *seq-read* a memcpy of it into anonymous memory. A ratio
+  between two boots also carries whatever changed between them (the machine
+  is shared; its load varies), so each boot also measures a reference, memset
+  and memcpy of touched anonymous memory of the same size: the *normalised*
+  column divides the ratio by the reference's; where the two columns agree,
+  the difference is ivgpu's. One slide per window's worth means that no part
+  of the object was shown twice.
+- *Random*: $wacc memcpys out of (*rand-read*) or memsets into (*rand-write*)
+  random aligned 4 KiB of a $wmib MiB object. Without re-slides an access
+  slides a window unless one already shows it: 1 - (what the windows
+  show) / (object size) slides per access.
+- *Per slide*: the driver's counters (debugfs \`ivgpu_windows\`, see
+  windows.md). A fault that slides a window inserts the window's worth of
+  entries (256 for 1 MiB); the slide zaps those the window had (seq-write's
+  first slides find none: the object's clear used the windows without user
+  entries).
+- *Contention*: one process writes its own $cmib MiB object sequentially,
+  round and round in 64 KiB memsets, for $cms ms; then two processes do so at
+  once, once for every value of \`window_residency_us\` (the minimum
+  residency), interleaved. *two / one* is their two rates added up over the
+  lone process's in the same repetition (the target is at least 0.5); *slower
+  one / one* shows that both progress; *slowest 64 KiB write* is the longest
+  single memset of a run. The large-BAR rows are the same pairs without
+  windows (what two vCPUs give under TCG); the *1 (both on CPU 0)* rows pin
+  both processes to one vCPU. The window is 1 MiB as in \`make check\` and
+  the sequential rows, so the lone process runs a configuration measured
+  there (one slide per MiB); a smaller window makes a steal cheaper but costs
+  the lone process more slides per MiB.
+
 HDR
 	cat "$out/table.md"
 	cat <<FTR
 
 ![first-touch time per peer](perf-first-touch.svg)
 
+## Banked windows (small BAR)
+FTR
+	cat "$out/windows.md"
+	cat <<FTR
+
+$reps repetitions each, interleaved; every ratio is a ratio of medians except
+*two / one* and *slower one / one*, medians of the per-repetition ratios.
 The raw numbers are in build/bench/ after a run.
 FTR
 } > "$top/docs/perf.md"

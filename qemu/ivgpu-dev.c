@@ -26,6 +26,12 @@
  * writes the window back to VRAM and loads the new range (db_bank()).  The
  * VRAM check (serve_check()) reads VRAM as the guest would see it, taking the
  * bytes a window shows from the window, so tests need not trust the driver.
+ *
+ * Threads: the main thread runs the event loop (doorbells, clients, bank
+ * switches, checks); the co-processor runs in a thread of its own
+ * (engine_main()), executing commands from a ring in VRAM.  It sees VRAM as
+ * the check does, and takes mem_lock for each piece of its work, so bank
+ * switches and its accesses never interleave within a piece.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -35,6 +41,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -87,6 +95,15 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ivgpu-dev needs a lit
 
 /* What a window that shows no VRAM, or the part of one past VRAM, reads as. */
 #define WINDOW_FILL_BYTE	0xff
+
+/*
+ * The co-processor takes the memory lock for at most this many bytes of a
+ * command at a time, so a long command delays a bank switch (or a reset) by
+ * one such piece only.
+ */
+#define ENGINE_CHUNK		(64 * SZ_1K)
+/* Bookkeeping cost of one piece of work, counted against ENGINE_CHUNK. */
+#define ENGINE_OP_COST		64
 
 /**
  * struct ivgpu_config - what the command line asked for
@@ -141,6 +158,10 @@ struct ivgpu_layout {
  * @switches: bank switches done for this client
  * @checks: VRAM checks served for this client
  * @junk_logged: the client sent data (it never should) and we logged it
+ * @ring_ignored_logged: we logged a ring doorbell that had nothing to start
+ *
+ * @fd and @irq_fd change only under ivgpu_dev.irq_lock once the
+ * co-processor runs, since it raises interrupts from its own thread.
  */
 struct ivgpu_client {
 	int fd;
@@ -152,6 +173,7 @@ struct ivgpu_client {
 	uint64_t switches;
 	uint64_t checks;
 	bool junk_logged;
+	bool ring_ignored_logged;
 };
 
 /**
@@ -200,6 +222,68 @@ struct ivgpu_bank_stats {
 };
 
 /**
+ * struct ivgpu_engine - the co-processor
+ * @thread: the engine's thread
+ * @started: @thread was created (and must be joined)
+ * @lock: protects everything below but @abort and the engine-only fields,
+ *	and the co-processor's registers; nests outside ivgpu_dev.irq_lock
+ * @cond: signalled (broadcast) on every request and when a halt is done;
+ *	uses CLOCK_MONOTONIC (STALL waits on it)
+ * @kick: IVGPU_DB_RING rang: read TAIL before going on
+ * @reset: a reset request is pending (RESET_REQ_SEQ != @ack_seq)
+ * @halt: the client went: stop and forget the ring (main thread waits)
+ * @exit: the device model exits: the thread returns
+ * @abort: end the command under way now (a reset, halt or exit is
+ *	pending); read without @lock between pieces of a command
+ * @status: IVGPU_RING_*
+ * @base: RING_BASE latched at the last reset
+ * @size: RING_SIZE latched at the last reset
+ * @head: next command to execute (byte offset in the ring)
+ * @tail: end of the commands known (TAIL read at the last doorbell)
+ * @fence_seq: sequence number of the last FENCE executed
+ * @ack_seq: RESET_REQ_SEQ of the last reset served
+ * @cmds: commands executed since start
+ * @bytes: VRAM bytes written by commands since start
+ * @busy_ns: nanoseconds spent executing commands
+ * @resets: resets served
+ * @irqs: IVGPU_IRQ_RING raised
+ * @mem_locked: engine only: it holds ivgpu_dev.mem_lock
+ * @held: engine only: work done under this hold of the memory lock
+ * @bounce: engine only: a piece of a COPY on its way
+ * @fill: engine only: a FILL pattern repeated, ENGINE_CHUNK + 4 bytes
+ *
+ * The registers mirror these fields; the device never reads back a
+ * register it owns.
+ */
+struct ivgpu_engine {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool kick;
+	bool reset;
+	bool halt;
+	bool exit;
+	int abort;
+	uint32_t status;
+	uint64_t base;
+	uint32_t size;
+	uint32_t head;
+	uint32_t tail;
+	uint64_t fence_seq;
+	uint32_t ack_seq;
+	uint64_t cmds;
+	uint64_t bytes;
+	uint64_t busy_ns;
+	uint64_t resets;
+	uint64_t irqs;
+	bool mem_locked;
+	uint64_t held;
+	uint8_t bounce[ENGINE_CHUNK];
+	uint8_t fill[ENGINE_CHUNK + 4];
+};
+
+/**
  * struct ivgpu_dev - the whole device model
  * @cfg: configuration from the command line
  * @layout: BAR2 layout derived from @cfg
@@ -219,6 +303,13 @@ struct ivgpu_bank_stats {
  * @error_count: errors since start (mirrors IVGPU_REG_ERROR_COUNT)
  * @win: the windows (small BAR), @layout.window_count of them
  * @bank: bank-switch and check totals
+ * @mem_lock: serialises the co-processor's accesses to VRAM and the windows
+ *	with bank switches and VRAM checks (the main thread's); the banks
+ *	change only under it.  Nothing else is taken while it is held.
+ * @mem_waiters: the main thread waits for @mem_lock (see mem_lock_main())
+ * @irq_lock: serialises raising interrupts and errors (both threads) with
+ *	the client's coming and going
+ * @eng: the co-processor (0x2000 block)
  */
 struct ivgpu_dev {
 	struct ivgpu_config cfg;
@@ -239,6 +330,10 @@ struct ivgpu_dev {
 	uint32_t error_count;
 	struct ivgpu_window win[IVGPU_REGS_WINDOW_MAX];
 	struct ivgpu_bank_stats bank;
+	pthread_mutex_t mem_lock;
+	int mem_waiters;
+	pthread_mutex_t irq_lock;
+	struct ivgpu_engine eng;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -541,7 +636,7 @@ static void compute_layout(const struct ivgpu_config *cfg, struct ivgpu_layout *
 	uint64_t end;
 
 	memset(l, 0, sizeof(*l));
-	l->caps = IVGPU_CAP_PING;
+	l->caps = IVGPU_CAP_PING | IVGPU_CAP_COPROC;
 	if (!cfg->small_bar) {
 		l->vram_bar_offset = IVGPU_LARGE_BAR_VRAM_OFFSET;
 		end = IVGPU_LARGE_BAR_VRAM_OFFSET + cfg->vram_size;
@@ -645,6 +740,43 @@ static void publish_requests(struct ivgpu_dev *dev)
 }
 
 /*
+ * publish_ring - mirror the co-processor's state into its registers.
+ * Caller holds eng.lock.
+ */
+static void publish_ring(struct ivgpu_dev *dev)
+{
+	const struct ivgpu_engine *e = &dev->eng;
+
+	reg_write32(dev, IVGPU_REG_RING_STATUS, e->status);
+	reg_write32(dev, IVGPU_REG_RING_HEAD, e->head);
+	reg_write64(dev, IVGPU_REG_RING_CMDS, e->cmds);
+	reg_write64(dev, IVGPU_REG_RING_BYTES, e->bytes);
+	reg_write64(dev, IVGPU_REG_RING_BUSY_NS, e->busy_ns);
+	reg_write64(dev, IVGPU_REG_RING_RESETS, e->resets);
+	reg_write64(dev, IVGPU_REG_RING_IRQS, e->irqs);
+}
+
+/*
+ * publish_ring_all - rewrite every co-processor register, the driver's ones
+ * included (from the state latched at the last reset, an empty ring), and
+ * cancel a reset request a previous client left unserved.
+ */
+static void publish_ring_all(struct ivgpu_dev *dev)
+{
+	struct ivgpu_engine *e = &dev->eng;
+
+	pthread_mutex_lock(&e->lock);
+	reg_write64(dev, IVGPU_REG_RING_BASE, e->base);
+	reg_write32(dev, IVGPU_REG_RING_SIZE, e->size);
+	reg_write32(dev, IVGPU_REG_RING_TAIL, e->head);
+	reg_write64(dev, IVGPU_REG_FENCE_SEQ, e->fence_seq);
+	reg_write32(dev, IVGPU_REG_RESET_ACK_SEQ, e->ack_seq);
+	reg_write32(dev, IVGPU_REG_RESET_REQ_SEQ, e->ack_seq);
+	publish_ring(dev);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/*
  * publish_config - (re)write the identification and configuration registers.
  *
  * Called at start and at every connect, so a previous guest that scribbled on
@@ -672,6 +804,7 @@ static void publish_config(struct ivgpu_dev *dev)
 	reg_write64(dev, IVGPU_REG_PING_COUNT, dev->ping_count);
 	reg_write32(dev, IVGPU_REG_ERROR_COUNT, dev->error_count);
 	publish_requests(dev);
+	publish_ring_all(dev);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
@@ -742,13 +875,13 @@ static int setup_memory(struct ivgpu_dev *dev)
 /* Interrupts and doorbells                                               */
 /* ---------------------------------------------------------------------- */
 
-/* raise_irq - raise MSI-X @vector in the connected guest, if any. */
-static void raise_irq(struct ivgpu_dev *dev, unsigned int vector)
+/* raise_irq_locked - raise_irq() with irq_lock held. */
+static void raise_irq_locked(struct ivgpu_dev *dev, unsigned int vector)
 {
 	uint64_t one = 1;
 	ssize_t n;
 
-	if (dev->client.fd < 0)
+	if (dev->client.fd < 0 || dev->client.irq_fd[vector] < 0)
 		return;
 	n = write(dev->client.irq_fd[vector], &one, sizeof(one));
 	/* EAGAIN: the counter is saturated, an interrupt is pending anyway. */
@@ -757,26 +890,44 @@ static void raise_irq(struct ivgpu_dev *dev, unsigned int vector)
 		       n < 0 ? strerror(errno) : "short write");
 }
 
+/* raise_irq - raise MSI-X @vector in the connected guest, if any. */
+static void raise_irq(struct ivgpu_dev *dev, unsigned int vector)
+{
+	pthread_mutex_lock(&dev->irq_lock);
+	raise_irq_locked(dev, vector);
+	pthread_mutex_unlock(&dev->irq_lock);
+}
+
 /*
- * raise_error - report an error to the guest.
+ * record_error - write an error into the error registers (and the log),
+ * without the interrupt: raise_error() does both; the co-processor shows
+ * its state in between.
  * @count: how many times it happened (an eventfd counter may hold several)
  */
-static void raise_error(struct ivgpu_dev *dev, uint32_t code, uint64_t arg, uint64_t count)
+static void record_error(struct ivgpu_dev *dev, uint32_t code, uint64_t arg, uint64_t count)
 {
 	struct ivgpu_client *c = &dev->client;
 
+	pthread_mutex_lock(&dev->irq_lock);
 	dev->error_count += (uint32_t)count;
 	reg_write32(dev, IVGPU_REG_ERROR_CODE, code);
 	reg_write64(dev, IVGPU_REG_ERROR_ARG, arg);
 	reg_write32(dev, IVGPU_REG_ERROR_COUNT, dev->error_count);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	raise_irq(dev, IVGPU_IRQ_ERROR);
 
 	if (c->errors < ERROR_LOG_LIMIT)
 		logmsg("client %u: error %u (arg %" PRIu64 ") x%" PRIu64 "%s", c->id, code, arg,
 		       count, c->errors + count >= ERROR_LOG_LIMIT ?
 		       "; further errors of this client are not logged" : "");
 	c->errors += count;
+	pthread_mutex_unlock(&dev->irq_lock);
+}
+
+/* raise_error - report an error to the guest: its registers, then IVGPU_IRQ_ERROR. */
+static void raise_error(struct ivgpu_dev *dev, uint32_t code, uint64_t arg, uint64_t count)
+{
+	record_error(dev, code, arg, count);
+	raise_irq(dev, IVGPU_IRQ_ERROR);
 }
 
 /*
@@ -901,6 +1052,20 @@ static void switch_window(struct ivgpu_dev *dev, uint32_t i, uint64_t bank)
 }
 
 /*
+ * mem_lock_main - the main thread takes mem_lock.  It says so first, and
+ * the engine, which drops the lock after each piece of its work, waits for
+ * it to get the lock before it takes it again: a mutex alone would let the
+ * engine take it back at once, again and again, for as long as a command
+ * runs.
+ */
+static void mem_lock_main(struct ivgpu_dev *dev)
+{
+	__atomic_add_fetch(&dev->mem_waiters, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&dev->mem_lock);
+	__atomic_sub_fetch(&dev->mem_waiters, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
  * serve_window - serve window @i's request if one is pending
  * (REQ_SEQ != ACK_SEQ).  Everything the request changes is in the registers
  * before ACK_SEQ says it is done.  Returns true if a request was served.
@@ -918,7 +1083,9 @@ static bool serve_window(struct ivgpu_dev *dev, uint32_t i)
 	req = reg_read64(dev, base + IVGPU_WIN_BANK_REQ);
 	w->status = bank_refusal(dev, i, req);
 	if (w->status == IVGPU_BANK_OK) {
+		mem_lock_main(dev);
 		switch_window(dev, i, req);
+		pthread_mutex_unlock(&dev->mem_lock);
 	} else {
 		w->refused++;
 		dev->bank.refused++;
@@ -1076,41 +1243,55 @@ static void check_bytes(struct check_state *st, const uint8_t *p, uint64_t vram_
 }
 
 /*
+ * vram_seg - where the CPU's view of VRAM at @off is: in the window that
+ * shows it (if @use_windows), else in VRAM.  Sets *@p and *@in_window and
+ * returns how many bytes from @off on, at most @len, are there.  Windows
+ * never overlap, so each byte has one place.  [@off, @off + @len) must be
+ * inside VRAM; the caller holds mem_lock (or is the main thread, which
+ * alone changes the banks).
+ */
+static uint64_t vram_seg(struct ivgpu_dev *dev, uint64_t off, uint64_t len, bool use_windows,
+			 uint8_t **p, bool *in_window)
+{
+	uint64_t seg = len, bank, wend;
+	uint32_t i;
+
+	*p = dev->vram + off;
+	*in_window = false;
+	for (i = 0; use_windows && i < dev->layout.window_count; i++) {
+		bank = dev->win[i].bank;
+		if (bank == IVGPU_BANK_NONE)
+			continue;
+		wend = bank + window_vram_bytes(dev, bank);
+		if (bank <= off && off < wend) {
+			*p = window_mem(dev, i) + (off - bank);
+			*in_window = true;
+			return wend - off < len ? wend - off : len;
+		}
+		if (bank > off && bank - off < seg)
+			seg = bank - off;
+	}
+	return seg;
+}
+
+/*
  * check_range - check [@off, @off + @len) of VRAM as the guest sees it:
  * bytes that a window shows come from the window (unless @vram_only), the
- * rest from VRAM.  Windows never overlap, so each byte has one source.
+ * rest from VRAM.
  */
 static void check_range(struct ivgpu_dev *dev, struct check_state *st, uint64_t off,
 			uint64_t len, bool vram_only)
 {
-	bool use_windows = dev->cfg.small_bar && !vram_only;
-	uint64_t end = off + len, cur = off, seg_end, bank, wend;
-	const uint8_t *src;
-	bool in_window;
-	uint32_t i;
+	bool use_windows = dev->cfg.small_bar && !vram_only, in_window;
+	uint64_t cur = off, end = off + len, n;
+	uint8_t *src;
 
 	while (cur < end) {
-		src = dev->vram + cur;
-		seg_end = end;
-		in_window = false;
-		for (i = 0; use_windows && i < dev->layout.window_count; i++) {
-			bank = dev->win[i].bank;
-			if (bank == IVGPU_BANK_NONE)
-				continue;
-			wend = bank + window_vram_bytes(dev, bank);
-			if (bank <= cur && cur < wend) {
-				src = window_mem(dev, i) + (cur - bank);
-				seg_end = wend < end ? wend : end;
-				in_window = true;
-				break;
-			}
-			if (bank > cur && bank < seg_end)
-				seg_end = bank;
-		}
-		check_bytes(st, src, cur, seg_end - cur);
+		n = vram_seg(dev, cur, end - cur, use_windows, &src, &in_window);
+		check_bytes(st, src, cur, n);
 		if (in_window)
-			st->from_windows += seg_end - cur;
-		cur = seg_end;
+			st->from_windows += n;
+		cur += n;
 	}
 }
 
@@ -1142,7 +1323,9 @@ static bool serve_check(struct ivgpu_dev *dev)
 	} else if (off > dev->cfg.vram_size || len > dev->cfg.vram_size - off) {
 		status = IVGPU_CHECK_ERR_RANGE;
 	} else {
+		mem_lock_main(dev);
 		check_range(dev, &st, off, len, flags & IVGPU_CHECK_F_VRAM_ONLY);
+		pthread_mutex_unlock(&dev->mem_lock);
 		status = st.mismatches ? IVGPU_CHECK_MISMATCH : IVGPU_CHECK_OK;
 	}
 	if (status > IVGPU_CHECK_MISMATCH)
@@ -1188,6 +1371,733 @@ static void db_bank(struct ivgpu_dev *dev, unsigned int vector, uint64_t count)
 	raise_irq(dev, IVGPU_IRQ_BANK);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The co-processor                                                       */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The engine runs in its own thread and executes commands from the ring in
+ * VRAM (see ivgpu_regs.h and docs/device.md).  The main thread only posts
+ * requests to it (eng.kick, eng.reset, eng.halt, eng.exit): the engine
+ * serves them between commands, and a pending reset, halt or exit sets
+ * eng.abort, which ends the command under way at its next piece.
+ *
+ * The engine sees VRAM as the CPU does: a byte that a window shows is read
+ * and written in the window, any other in VRAM.  Bank switches (main thread)
+ * move bytes between the two under mem_lock, and the engine takes mem_lock
+ * for each piece of at most ENGINE_CHUNK bytes, so each piece sees one
+ * consistent placement and a switch waits for one piece at most.
+ */
+
+/**
+ * struct ivgpu_cmd - a command as read from the ring
+ * @opcode: IVGPU_CMD_*
+ * @flags: IVGPU_CMD_F_*
+ * @arg: arguments
+ */
+struct ivgpu_cmd {
+	uint32_t opcode;
+	uint32_t flags;
+	uint64_t arg[7];
+};
+
+_Static_assert(sizeof(struct ivgpu_cmd) == IVGPU_CMD_SIZE, "command layout");
+
+static bool engine_aborted(struct ivgpu_engine *e)
+{
+	return __atomic_load_n(&e->abort, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * eng_hold - make sure the engine holds mem_lock for @n more bytes of work.
+ * Once ENGINE_CHUNK bytes were done under one hold, the lock is dropped,
+ * the main thread let in if it waits for it (a bank switch or a check),
+ * and the lock taken again.  Returns false, without the lock, if the
+ * command is to be abandoned.
+ */
+static bool eng_hold(struct ivgpu_dev *dev, uint64_t n)
+{
+	struct ivgpu_engine *e = &dev->eng;
+
+	n += ENGINE_OP_COST;
+	if (e->mem_locked && e->held + n <= ENGINE_CHUNK) {
+		e->held += n;
+		return true;
+	}
+	if (e->mem_locked) {
+		pthread_mutex_unlock(&dev->mem_lock);
+		e->mem_locked = false;
+		while (__atomic_load_n(&dev->mem_waiters, __ATOMIC_SEQ_CST))
+			sched_yield();
+	}
+	if (engine_aborted(e))
+		return false;
+	pthread_mutex_lock(&dev->mem_lock);
+	e->mem_locked = true;
+	e->held = n;
+	return true;
+}
+
+/* eng_unhold - drop mem_lock if the engine holds it. */
+static void eng_unhold(struct ivgpu_dev *dev)
+{
+	if (dev->eng.mem_locked)
+		pthread_mutex_unlock(&dev->mem_lock);
+	dev->eng.mem_locked = false;
+}
+
+/*
+ * view_read, view_write, view_crc - read, write or CRC @n bytes of VRAM at
+ * @off as the CPU sees it.  The range is inside VRAM; mem_lock is held.
+ */
+static void view_read(struct ivgpu_dev *dev, uint64_t off, uint8_t *buf, uint64_t n)
+{
+	uint64_t k;
+	uint8_t *p;
+	bool w;
+
+	for (; n; off += k, buf += k, n -= k) {
+		k = vram_seg(dev, off, n, dev->cfg.small_bar, &p, &w);
+		memcpy(buf, p, k);
+	}
+}
+
+static void view_write(struct ivgpu_dev *dev, uint64_t off, const uint8_t *buf, uint64_t n)
+{
+	uint64_t k;
+	uint8_t *p;
+	bool w;
+
+	for (; n; off += k, buf += k, n -= k) {
+		k = vram_seg(dev, off, n, dev->cfg.small_bar, &p, &w);
+		memcpy(p, buf, k);
+	}
+}
+
+static uint32_t view_crc(struct ivgpu_dev *dev, uint32_t crc, uint64_t off, uint64_t n)
+{
+	uint64_t k;
+	uint8_t *p;
+	bool w;
+
+	for (; n; off += k, n -= k) {
+		k = vram_seg(dev, off, n, dev->cfg.small_bar, &p, &w);
+		crc = crc32_update(crc, p, k);
+	}
+	return crc;
+}
+
+/* range_ok - [@off, @off + @len) lies in VRAM; an empty range anywhere. */
+static bool range_ok(const struct ivgpu_dev *dev, uint64_t off, uint64_t len)
+{
+	uint64_t vram = dev->cfg.vram_size;
+
+	return !len || (len <= vram && off <= vram - len);
+}
+
+/*
+ * rect_ok - @h rows of @w bytes, @pitch apart, from @base lie in VRAM:
+ * base + (h - 1) * pitch + w <= VRAM size, without overflow.  @w and @h
+ * are not 0, and @pitch >= @w if @h > 1.
+ */
+static bool rect_ok(const struct ivgpu_dev *dev, uint64_t base, uint64_t pitch, uint64_t w,
+		    uint64_t h)
+{
+	uint64_t vram = dev->cfg.vram_size, lim;
+
+	if (w > vram)
+		return false;
+	lim = vram - w;
+	if (h > 1) {
+		if (h - 1 > lim / pitch)
+			return false;
+		lim -= (h - 1) * pitch;
+	}
+	return base <= lim;
+}
+
+/*
+ * cmd_check - IVGPU_ERROR_* that @c earns, or IVGPU_ERROR_NONE if it is
+ * valid.  Checked in this order: opcode, flags, other arguments
+ * (alignment, pitch, time), then address ranges.
+ */
+static uint32_t cmd_check(const struct ivgpu_dev *dev, const struct ivgpu_cmd *c)
+{
+	const uint64_t *a = c->arg;
+	uint32_t flags_ok;
+
+	switch (c->opcode) {
+	case IVGPU_CMD_CRC32:
+		flags_ok = IVGPU_CMD_F_CRC_CONTINUE;
+		break;
+	case IVGPU_CMD_FENCE:
+		flags_ok = IVGPU_CMD_F_FENCE_WRITE;
+		break;
+	case IVGPU_CMD_NOP: case IVGPU_CMD_FILL: case IVGPU_CMD_COPY: case IVGPU_CMD_BLIT:
+	case IVGPU_CMD_STALL: case IVGPU_CMD_HANG:
+		flags_ok = 0;
+		break;
+	default:
+		return IVGPU_ERROR_CMD_OPCODE;
+	}
+	if (c->flags & ~flags_ok)
+		return IVGPU_ERROR_CMD_FLAGS;
+
+	switch (c->opcode) {
+	case IVGPU_CMD_FILL:
+		if (!range_ok(dev, a[0], a[1]))
+			return IVGPU_ERROR_CMD_RANGE;
+		break;
+	case IVGPU_CMD_COPY:
+		if (!range_ok(dev, a[0], a[2]) || !range_ok(dev, a[1], a[2]))
+			return IVGPU_ERROR_CMD_RANGE;
+		break;
+	case IVGPU_CMD_CRC32:
+		if (a[2] & 3)
+			return IVGPU_ERROR_CMD_ARG;
+		if (!range_ok(dev, a[0], a[1]) || !range_ok(dev, a[2], 4))
+			return IVGPU_ERROR_CMD_RANGE;
+		break;
+	case IVGPU_CMD_BLIT:
+		if (!a[4] || !a[5])
+			break;		/* nothing to copy */
+		if (a[5] > 1 && (a[2] < a[4] || a[3] < a[4]))
+			return IVGPU_ERROR_CMD_ARG;
+		if (!rect_ok(dev, a[0], a[2], a[4], a[5]) || !rect_ok(dev, a[1], a[3], a[4], a[5]))
+			return IVGPU_ERROR_CMD_RANGE;
+		break;
+	case IVGPU_CMD_FENCE:
+		if (!(c->flags & IVGPU_CMD_F_FENCE_WRITE))
+			break;
+		if (a[1] & 7)
+			return IVGPU_ERROR_CMD_ARG;
+		if (!range_ok(dev, a[1], 8))
+			return IVGPU_ERROR_CMD_RANGE;
+		break;
+	case IVGPU_CMD_STALL:
+		if (a[0] > IVGPU_CMD_STALL_MAX_NS)
+			return IVGPU_ERROR_CMD_ARG;
+		break;
+	}
+	return IVGPU_ERROR_NONE;
+}
+
+/* do_fill - FILL: byte k of [@dst, @dst + @len) is byte k % 4 of @pattern. */
+static bool do_fill(struct ivgpu_dev *dev, uint64_t dst, uint64_t len, uint32_t pattern)
+{
+	uint8_t *fill = dev->eng.fill;
+	uint64_t k, n;
+
+	for (k = 0; k < ENGINE_CHUNK + 4; k++)
+		fill[k] = (uint8_t)(pattern >> (k % 4 * 8));
+	for (k = 0; k < len; k += n) {
+		n = len - k < ENGINE_CHUNK ? len - k : ENGINE_CHUNK;
+		if (!eng_hold(dev, n))
+			return false;
+		view_write(dev, dst + k, fill + k % 4, n);
+	}
+	return true;
+}
+
+/*
+ * do_copy - COPY @len bytes from @src to @dst as if through a temporary
+ * buffer: piece by piece through the bounce buffer, from the end when the
+ * destination starts inside the source, so no source byte is overwritten
+ * before it is read.
+ */
+static bool do_copy(struct ivgpu_dev *dev, uint64_t dst, uint64_t src, uint64_t len)
+{
+	bool backward = dst > src && dst - src < len;
+	uint8_t *buf = dev->eng.bounce;
+	uint64_t done, n, k;
+
+	if (dst == src)
+		return true;	/* nothing changes */
+	for (done = 0; done < len; done += n) {
+		n = len - done < ENGINE_CHUNK ? len - done : ENGINE_CHUNK;
+		k = backward ? len - done - n : done;
+		if (!eng_hold(dev, 2 * n))
+			return false;
+		view_read(dev, src + k, buf, n);
+		view_write(dev, dst + k, buf, n);
+	}
+	return true;
+}
+
+/*
+ * do_crc32 - CRC32 of [@src, @src + @len), written little-endian at
+ * @result; with @cont, continued from the CRC-32 found at @result.
+ */
+static bool do_crc32(struct ivgpu_dev *dev, uint64_t src, uint64_t len, uint64_t result,
+		     bool cont)
+{
+	uint32_t crc = 0xffffffffu, prev;
+	uint64_t k, n;
+
+	if (cont) {
+		if (!eng_hold(dev, 4))
+			return false;
+		view_read(dev, result, (uint8_t *)&prev, 4);
+		crc = ~prev;
+	}
+	for (k = 0; k < len; k += n) {
+		n = len - k < ENGINE_CHUNK ? len - k : ENGINE_CHUNK;
+		if (!eng_hold(dev, n))
+			return false;
+		crc = view_crc(dev, crc, src + k, n);
+	}
+	if (!eng_hold(dev, 4))
+		return false;
+	crc = ~crc;
+	view_write(dev, result, (const uint8_t *)&crc, 4);
+	return true;
+}
+
+/*
+ * do_blit - BLIT @h rows of @w bytes, as if through a temporary buffer.
+ *
+ * Let delta(r) = (dst + r * dpitch) - (src + r * spitch), linear in r.
+ * With both pitches at least @w (checked for @h > 1), writing destination
+ * row r can overwrite only source rows r' <= r if delta(r) <= 0 ("up"
+ * rows), and only rows r' >= r if delta(r) > 0 ("down" rows); row r itself
+ * is a COPY, which handles its own overlap.  So the up rows are copied
+ * first to last and the down rows last to first.  The two groups are runs
+ * of rows, and neither overwrites a source row of the other: where they
+ * meet, between rows r0 - 1 and r0, the destination rows of the first run
+ * end before the source rows of the second start and the other way round
+ * (one pitch minus one width of room, by the sign change of delta).
+ */
+static bool do_blit(struct ivgpu_dev *dev, uint64_t dst, uint64_t src, uint64_t dpitch,
+		    uint64_t spitch, uint64_t w, uint64_t h)
+{
+	int64_t delta0, step, r0, r, up_lo, up_hi;
+
+	if (!w || !h)
+		return true;
+	if (h == 1)
+		return do_copy(dev, dst, src, w);
+	/* Validated: every offset and (h - 1) * pitch is at most the VRAM size. */
+	delta0 = (int64_t)dst - (int64_t)src;
+	step = (int64_t)dpitch - (int64_t)spitch;
+	if (step >= 0) {
+		/* up rows [0, r0), down rows [r0, h) */
+		if (delta0 > 0)
+			r0 = 0;
+		else if (!step)
+			r0 = h;
+		else
+			r0 = -delta0 / step + 1;
+	} else {
+		/* down rows [0, r0), up rows [r0, h) */
+		r0 = delta0 <= 0 ? 0 : (delta0 + -step - 1) / -step;
+	}
+	if (r0 > (int64_t)h)
+		r0 = h;
+	up_lo = step >= 0 ? 0 : r0;
+	up_hi = step >= 0 ? r0 : (int64_t)h;
+	for (r = up_lo; r < up_hi; r++)
+		if (!do_copy(dev, dst + r * dpitch, src + r * spitch, w))
+			return false;
+	for (r = (int64_t)h - 1; r >= 0; r--)
+		if ((r < up_lo || r >= up_hi) &&
+		    !do_copy(dev, dst + r * dpitch, src + r * spitch, w))
+			return false;
+	return true;
+}
+
+/* timespec_at - the CLOCK_MONOTONIC time @ns nanoseconds from now. */
+static struct timespec timespec_at(uint64_t ns)
+{
+	uint64_t t = now_ns() + ns;
+
+	return (struct timespec){ .tv_sec = t / 1000000000u, .tv_nsec = t % 1000000000u };
+}
+
+/* do_stall - STALL: wait @ns nanoseconds, or until a reset (or halt) comes. */
+static bool do_stall(struct ivgpu_dev *dev, uint64_t ns)
+{
+	struct ivgpu_engine *e = &dev->eng;
+	uint64_t end = now_ns() + ns;
+	struct timespec ts = timespec_at(ns);
+
+	pthread_mutex_lock(&e->lock);
+	while (!engine_aborted(e) && now_ns() < end)
+		pthread_cond_timedwait(&e->cond, &e->lock, &ts);
+	pthread_mutex_unlock(&e->lock);
+	return !engine_aborted(e);
+}
+
+/* do_hang - HANG: RING_STATUS says so until a reset (or halt) ends it. */
+static bool do_hang(struct ivgpu_dev *dev)
+{
+	struct ivgpu_engine *e = &dev->eng;
+
+	pthread_mutex_lock(&e->lock);
+	if (!engine_aborted(e)) {
+		e->status = IVGPU_RING_HUNG;
+		publish_ring(dev);
+	}
+	while (!engine_aborted(e))
+		pthread_cond_wait(&e->cond, &e->lock);
+	pthread_mutex_unlock(&e->lock);
+	return false;
+}
+
+/*
+ * cmd_exec - execute the valid command @c (without eng.lock).  Returns
+ * false if it was abandoned for a reset, halt or exit; else adds the VRAM
+ * bytes it wrote to *@bytes.
+ */
+static bool cmd_exec(struct ivgpu_dev *dev, const struct ivgpu_cmd *c, uint64_t *bytes)
+{
+	const uint64_t *a = c->arg;
+	uint64_t le;
+	bool done = true;
+
+	switch (c->opcode) {
+	case IVGPU_CMD_NOP:
+		break;
+	case IVGPU_CMD_FILL:
+		done = do_fill(dev, a[0], a[1], (uint32_t)a[2]);
+		*bytes = a[1];
+		break;
+	case IVGPU_CMD_COPY:
+		done = do_copy(dev, a[0], a[1], a[2]);
+		*bytes = a[2];
+		break;
+	case IVGPU_CMD_CRC32:
+		done = do_crc32(dev, a[0], a[1], a[2], c->flags & IVGPU_CMD_F_CRC_CONTINUE);
+		*bytes = 4;
+		break;
+	case IVGPU_CMD_BLIT:
+		done = do_blit(dev, a[0], a[1], a[2], a[3], a[4], a[5]);
+		*bytes = a[4] && a[5] ? a[4] * a[5] : 0;
+		break;
+	case IVGPU_CMD_FENCE:
+		if (c->flags & IVGPU_CMD_F_FENCE_WRITE) {
+			le = a[0];
+			done = eng_hold(dev, 8);
+			if (done)
+				view_write(dev, a[1], (const uint8_t *)&le, 8);
+			*bytes = 8;
+		}
+		break;
+	case IVGPU_CMD_STALL:
+		done = do_stall(dev, a[0]);
+		break;
+	case IVGPU_CMD_HANG:
+		done = do_hang(dev);
+		break;
+	}
+	eng_unhold(dev);
+	return done;
+}
+
+/*
+ * engine_error - stop the engine at an error (eng.lock held): the error
+ * registers first, so whoever sees RING_STATUS = IVGPU_RING_ERROR finds
+ * them, then the status, then IVGPU_IRQ_ERROR.
+ */
+static void engine_error(struct ivgpu_dev *dev, uint32_t code, uint64_t arg)
+{
+	record_error(dev, code, arg, 1);
+	dev->eng.status = IVGPU_RING_ERROR;
+	publish_ring(dev);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	raise_irq(dev, IVGPU_IRQ_ERROR);
+}
+
+/*
+ * engine_step - fetch, check and execute the command at HEAD (eng.lock
+ * held; dropped while the command runs).  A bad command stops the engine
+ * at it; an abandoned one is left to the reset, halt or exit that ended it.
+ */
+static void engine_step(struct ivgpu_dev *dev)
+{
+	struct ivgpu_engine *e = &dev->eng;
+	uint64_t base = e->base, t0, bytes = 0;
+	uint32_t head = e->head, code;
+	struct ivgpu_cmd c;
+	bool done;
+
+	if (e->status != IVGPU_RING_BUSY) {
+		e->status = IVGPU_RING_BUSY;
+		publish_ring(dev);
+	}
+	pthread_mutex_unlock(&e->lock);
+
+	t0 = now_ns();
+	/* The ring was checked to lie in VRAM at the reset that latched it. */
+	pthread_mutex_lock(&dev->mem_lock);
+	view_read(dev, base + head, (uint8_t *)&c, sizeof(c));
+	pthread_mutex_unlock(&dev->mem_lock);
+	code = cmd_check(dev, &c);
+	done = !code && cmd_exec(dev, &c, &bytes);
+
+	pthread_mutex_lock(&e->lock);
+	e->busy_ns += now_ns() - t0;
+	if (engine_aborted(e))
+		return;		/* what ended it will publish */
+	if (code) {
+		engine_error(dev, code, head);
+		return;
+	}
+	if (!done)
+		return;
+	e->head = (head + IVGPU_CMD_SIZE) & (e->size - 1);
+	e->cmds++;
+	e->bytes += bytes;
+	if (c.opcode == IVGPU_CMD_FENCE) {
+		e->fence_seq = c.arg[0];
+		e->irqs++;
+		__atomic_store_n((uint64_t *)(dev->bar + IVGPU_REG_FENCE_SEQ), e->fence_seq,
+				 __ATOMIC_RELEASE);
+		publish_ring(dev);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		raise_irq(dev, IVGPU_IRQ_RING);
+	} else {
+		publish_ring(dev);
+	}
+}
+
+/* ring_config_ok - RING_BASE and RING_SIZE as the contract wants them. */
+static bool ring_config_ok(const struct ivgpu_dev *dev, uint64_t base, uint32_t size)
+{
+	return !(base & (IVGPU_RING_ALIGN - 1)) && is_pow2(size) &&
+	       size >= IVGPU_RING_SIZE_MIN && size <= IVGPU_RING_SIZE_MAX &&
+	       range_ok(dev, base, size);
+}
+
+/* tail_ok - @tail is a command position in a ring of @size bytes. */
+static bool tail_ok(uint32_t tail, uint32_t size)
+{
+	return !(tail % IVGPU_CMD_SIZE) && tail < size;
+}
+
+/*
+ * engine_reset - serve a reset request (eng.lock held): the engine is idle
+ * (what it did was abandoned), the pending commands are dropped (HEAD =
+ * TAIL), BASE and SIZE are latched; then the acknowledgement and
+ * IVGPU_IRQ_RING.  A bad ring (or TAIL) is reported first.
+ */
+static void engine_reset(struct ivgpu_dev *dev)
+{
+	struct ivgpu_engine *e = &dev->eng;
+	uint32_t seq, tail, code = IVGPU_ERROR_NONE;
+	uint64_t arg = 0;
+
+	seq = reg_read32_acquire(dev, IVGPU_REG_RESET_REQ_SEQ);
+	e->base = reg_read64(dev, IVGPU_REG_RING_BASE);
+	e->size = reg_read32(dev, IVGPU_REG_RING_SIZE);
+	tail = reg_read32(dev, IVGPU_REG_RING_TAIL);
+	e->reset = false;
+	e->kick = false;
+	__atomic_store_n(&e->abort, 0, __ATOMIC_RELEASE);
+
+	if (!ring_config_ok(dev, e->base, e->size)) {
+		code = IVGPU_ERROR_RING_CONFIG;
+		arg = e->base;
+		e->head = 0;
+	} else if (!tail_ok(tail, e->size)) {
+		code = IVGPU_ERROR_RING_TAIL;
+		arg = tail;
+		e->head = 0;
+	} else {
+		e->head = tail;
+	}
+	e->tail = e->head;
+	e->resets++;
+	e->irqs++;
+	if (code) {
+		engine_error(dev, code, arg);
+	} else {
+		e->status = IVGPU_RING_IDLE;
+		publish_ring(dev);
+	}
+	e->ack_seq = seq;
+	reg_write32_release(dev, IVGPU_REG_RESET_ACK_SEQ, seq);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	raise_irq(dev, IVGPU_IRQ_RING);
+}
+
+/*
+ * engine_read_tail - take TAIL after a doorbell (eng.lock held).  A bad
+ * TAIL stops the engine; returns false then.
+ */
+static bool engine_read_tail(struct ivgpu_dev *dev)
+{
+	struct ivgpu_engine *e = &dev->eng;
+	uint32_t tail;
+
+	e->kick = false;
+	tail = reg_read32_acquire(dev, IVGPU_REG_RING_TAIL);
+	if (!tail_ok(tail, e->size)) {
+		engine_error(dev, IVGPU_ERROR_RING_TAIL, tail);
+		return false;
+	}
+	e->tail = tail;
+	return true;
+}
+
+/* engine_main - the co-processor's thread. */
+static void *engine_main(void *arg)
+{
+	struct ivgpu_dev *dev = arg;
+	struct ivgpu_engine *e = &dev->eng;
+	bool running;
+
+	pthread_mutex_lock(&e->lock);
+	while (!e->exit) {
+		if (e->halt) {
+			/* The client went: stopped, as if never reset. */
+			e->halt = false;
+			e->reset = false;
+			e->kick = false;
+			__atomic_store_n(&e->abort, 0, __ATOMIC_RELEASE);
+			e->status = IVGPU_RING_STOPPED;
+			e->tail = e->head;
+			publish_ring(dev);
+			pthread_cond_broadcast(&e->cond);
+			continue;
+		}
+		if (e->reset) {
+			engine_reset(dev);
+			continue;
+		}
+		running = e->status == IVGPU_RING_IDLE || e->status == IVGPU_RING_BUSY;
+		if (running && e->kick && !engine_read_tail(dev))
+			continue;
+		if (running && e->head != e->tail) {
+			engine_step(dev);
+			continue;
+		}
+		if (e->status == IVGPU_RING_BUSY) {
+			e->status = IVGPU_RING_IDLE;
+			publish_ring(dev);
+		}
+		pthread_cond_wait(&e->cond, &e->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+/* engine_post - post a request to the engine (eng.lock held); @abort ends its command. */
+static void engine_post(struct ivgpu_engine *e, bool abort)
+{
+	if (abort)
+		__atomic_store_n(&e->abort, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&e->cond);
+}
+
+/*
+ * db_ring - IVGPU_DB_RING: TAIL moved.  The engine reads TAIL when it gets
+ * to it; rings coalesce.  Ignored (and logged once per client) unless the
+ * engine runs: only a reset starts it.
+ */
+static void db_ring(struct ivgpu_dev *dev, unsigned int vector, uint64_t count)
+{
+	struct ivgpu_engine *e = &dev->eng;
+	struct ivgpu_client *c = &dev->client;
+	uint32_t status;
+
+	(void)vector;
+	(void)count;
+	pthread_mutex_lock(&e->lock);
+	status = e->status;
+	e->kick = true;
+	engine_post(e, false);
+	pthread_mutex_unlock(&e->lock);
+	if (status == IVGPU_RING_STOPPED && !c->ring_ignored_logged) {
+		logmsg("client %u: ring doorbell before any reset; ignored", c->id);
+		c->ring_ignored_logged = true;
+	}
+}
+
+/*
+ * db_reset - IVGPU_DB_RESET: if a reset is requested (RESET_REQ_SEQ !=
+ * RESET_ACK_SEQ), end the engine's command and let it serve the reset.
+ * A ring with nothing pending does nothing.
+ */
+static void db_reset(struct ivgpu_dev *dev, unsigned int vector, uint64_t count)
+{
+	struct ivgpu_engine *e = &dev->eng;
+	uint32_t seq;
+
+	(void)vector;
+	(void)count;
+	seq = reg_read32_acquire(dev, IVGPU_REG_RESET_REQ_SEQ);
+	pthread_mutex_lock(&e->lock);
+	if (seq != e->ack_seq && !e->reset) {
+		e->reset = true;
+		engine_post(e, true);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* engine_halt - the client went: stop the engine and wait until it has. */
+static void engine_halt(struct ivgpu_dev *dev)
+{
+	struct ivgpu_engine *e = &dev->eng;
+
+	if (!e->started)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->halt = true;
+	engine_post(e, true);
+	while (e->halt)
+		pthread_cond_wait(&e->cond, &e->lock);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* engine_init - the locks; before anything publishes registers. */
+static int engine_init(struct ivgpu_dev *dev)
+{
+	struct ivgpu_engine *e = &dev->eng;
+	pthread_condattr_t attr;
+	int err;
+
+	if ((err = pthread_mutex_init(&dev->mem_lock, NULL)) ||
+	    (err = pthread_mutex_init(&dev->irq_lock, NULL)) ||
+	    (err = pthread_mutex_init(&e->lock, NULL)) ||
+	    (err = pthread_condattr_init(&attr)) ||
+	    (err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) ||
+	    (err = pthread_cond_init(&e->cond, &attr))) {
+		logmsg("co-processor locks: %s", strerror(err));
+		return -1;
+	}
+	pthread_condattr_destroy(&attr);
+	return 0;
+}
+
+/* engine_start - start the engine's thread (signals stay blocked in it). */
+static int engine_start(struct ivgpu_dev *dev)
+{
+	int err;
+
+	err = pthread_create(&dev->eng.thread, NULL, engine_main, dev);
+	if (err) {
+		logmsg("co-processor thread: %s", strerror(err));
+		return -1;
+	}
+	dev->eng.started = true;
+	return 0;
+}
+
+/* engine_stop - end the engine's thread, abandoning what it does. */
+static void engine_stop(struct ivgpu_dev *dev)
+{
+	struct ivgpu_engine *e = &dev->eng;
+
+	if (!e->started)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->exit = true;
+	engine_post(e, true);
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(e->thread, NULL);
+	e->started = false;
+}
+
 /*
  * Doorbell handlers, indexed by vector.  A NULL entry is a vector the device
  * does not implement: ringing it reports IVGPU_ERROR_BAD_DOORBELL.
@@ -1197,8 +2107,8 @@ static void (*const db_handlers[IVGPU_NUM_VECTORS])(struct ivgpu_dev *dev,
 						     unsigned int vector, uint64_t count) = {
 	[IVGPU_DB_PING]		= db_ping,
 	[IVGPU_DB_BANK]		= db_bank,
-	[IVGPU_DB_RING]		= NULL,	/* co-processor: not implemented yet */
-	[IVGPU_DB_RESET]	= NULL,	/* reset: not implemented yet */
+	[IVGPU_DB_RING]		= db_ring,
+	[IVGPU_DB_RESET]	= db_reset,
 };
 
 /* handle_doorbell - drain the device eventfd of @vector and act on it. */
@@ -1279,9 +2189,11 @@ static void client_release(struct ivgpu_dev *dev)
 	struct ivgpu_client *c = &dev->client;
 	int v;
 
+	pthread_mutex_lock(&dev->irq_lock);
 	close_fd(&c->fd);
 	for (v = 0; v < IVGPU_NUM_VECTORS; v++)
 		close_fd(&c->irq_fd[v]);
+	pthread_mutex_unlock(&dev->irq_lock);
 }
 
 /*
@@ -1294,14 +2206,17 @@ static void client_release(struct ivgpu_dev *dev)
 static int client_handshake(struct ivgpu_dev *dev)
 {
 	struct ivgpu_client *c = &dev->client;
-	int v;
+	int v, fd;
 
 	for (v = 0; v < IVGPU_NUM_VECTORS; v++) {
-		c->irq_fd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (c->irq_fd[v] < 0) {
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0) {
 			logmsg("client %u: eventfd: %s", c->id, strerror(errno));
 			return -1;
 		}
+		pthread_mutex_lock(&dev->irq_lock);
+		c->irq_fd[v] = fd;
+		pthread_mutex_unlock(&dev->irq_lock);
 	}
 	publish_config(dev);
 	reg_write32(dev, IVGPU_REG_GUEST_PEER_ID, c->id);
@@ -1343,6 +2258,7 @@ static bool handle_accept(struct ivgpu_dev *dev)
 		return false;
 	}
 
+	pthread_mutex_lock(&dev->irq_lock);
 	c->fd = fd;
 	c->id = dev->next_id;
 	c->pings = 0;
@@ -1351,6 +2267,8 @@ static bool handle_accept(struct ivgpu_dev *dev)
 	c->switches = 0;
 	c->checks = 0;
 	c->junk_logged = false;
+	c->ring_ignored_logged = false;
+	pthread_mutex_unlock(&dev->irq_lock);
 	dev->next_id = dev->next_id >= IVSHMEM_MAX_PEER_ID ? 1 : dev->next_id + 1;
 
 	if (client_handshake(dev)) {
@@ -1391,11 +2309,15 @@ static bool handle_client_io(struct ivgpu_dev *dev, short revents)
 	return false;
 }
 
-/* client_gone - log a disconnect and release the client. */
+/*
+ * client_gone - log a disconnect, stop the co-processor (the next client
+ * finds it stopped, as if never reset) and release the client.
+ */
 static void client_gone(struct ivgpu_dev *dev)
 {
 	struct ivgpu_client *c = &dev->client;
 
+	engine_halt(dev);
 	logmsg("client %u disconnected (pings answered: %" PRIu64 ", errors: %" PRIu64
 	       ", bank switches: %" PRIu64 ", refused: %" PRIu64 ", VRAM checks: %" PRIu64 ")",
 	       c->id, c->pings, c->errors, c->switches, c->refused, c->checks);
@@ -1612,12 +2534,17 @@ static int run(struct ivgpu_dev *dev)
 	}
 }
 
-/* log_bank_stats - the bank-switch counters, totals and per window. */
-static void log_bank_stats(struct ivgpu_dev *dev)
+/* log_stats - the co-processor's and the bank-switch counters. */
+static void log_stats(struct ivgpu_dev *dev)
 {
 	const struct ivgpu_bank_stats *b = &dev->bank;
+	const struct ivgpu_engine *e = &dev->eng;
 	const struct ivgpu_window *w;
 	uint32_t i;
+
+	logmsg("co-processor commands %" PRIu64 ", bytes written %" PRIu64 ", busy %" PRIu64
+	       " us, resets %" PRIu64 ", ring interrupts %" PRIu64 ", last fence %" PRIu64,
+	       e->cmds, e->bytes, e->busy_ns / 1000, e->resets, e->irqs, e->fence_seq);
 
 	logmsg("bank switches %" PRIu64 ", bytes written back %" PRIu64 ", bytes loaded %" PRIu64
 	       ", refused %" PRIu64 ", copy time %" PRIu64 " us, bank interrupts %" PRIu64
@@ -1661,7 +2588,9 @@ int main(int argc, char **argv)
 	}
 
 	crc32_init();
-	if (setup_signals(&dev) || setup_memory(&dev) || setup_doorbells(&dev))
+	/* Signals are blocked before the engine's thread inherits the mask. */
+	if (setup_signals(&dev) || engine_init(&dev) || setup_memory(&dev) ||
+	    setup_doorbells(&dev) || engine_start(&dev))
 		goto out;
 	log_config(&dev);
 	if (create_socket(&dev))
@@ -1672,10 +2601,11 @@ int main(int argc, char **argv)
 out:
 	if (dev.client.fd >= 0)
 		client_gone(&dev);
+	engine_stop(&dev);
 	remove_socket(&dev);
 	close_fd(&dev.listen_fd);
 	if (dev.bar)
-		log_bank_stats(&dev);
+		log_stats(&dev);
 	logmsg("exit status %d", ret);
 	return ret;
 }

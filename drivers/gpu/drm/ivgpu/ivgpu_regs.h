@@ -163,7 +163,10 @@
  * sets RING_STATUS, then RESET_ACK_SEQ = RESET_REQ_SEQ, then raises
  * IVGPU_IRQ_RING.  BASE must be a multiple of 4 KiB, SIZE a power of two
  * from 4 KiB to 16 MiB, the ring inside VRAM; otherwise the status is
- * IVGPU_RING_ERROR and IVGPU_ERROR_RING_CONFIG is raised.
+ * IVGPU_RING_ERROR and IVGPU_ERROR_RING_CONFIG is raised.  TAIL must be a
+ * command position of the new ring (IVGPU_ERROR_RING_TAIL otherwise; to
+ * start afresh, write TAIL = 0 with BASE and SIZE).  After a failed reset
+ * HEAD = 0; the reset is acknowledged all the same.
  * Submission: the driver writes commands at TAIL (byte offset in the ring,
  * wrapping at SIZE), then (write barrier) TAIL = the offset after them, and
  * rings IVGPU_DB_RING.  The engine executes from HEAD up to TAIL, advancing
@@ -205,7 +208,8 @@
  *	u32 opcode; u32 flags; u64 arg[7];
  * Addresses are VRAM offsets; a range of zero bytes does nothing and is
  * valid anywhere.  Arguments a command does not use are ignored; flags it
- * does not define are an error.
+ * does not define are an error.  A command is checked in this order:
+ * opcode, flags, other arguments (IVGPU_ERROR_CMD_ARG), ranges.
  *	NOP
  *	FILL	arg0 dst, arg1 length, arg2 pattern: byte k of the range is
  *		byte k % 4 of the little-endian 32-bit pattern
@@ -218,7 +222,9 @@
  *		range split into parts gives the CRC-32 of the whole
  *	BLIT	arg0 dst, arg1 src, arg2 dst pitch, arg3 src pitch, arg4 width
  *		in bytes, arg5 height in rows: row r copies width bytes from
- *		src + r * src pitch to dst + r * dst pitch; overlap as for COPY
+ *		src + r * src pitch to dst + r * dst pitch; overlap as for COPY;
+ *		with more than one row, both pitches must be at least the
+ *		width (rows of one rectangle do not overlap)
  *	FENCE	arg0 sequence number: FENCE_SEQ = arg0, then IVGPU_IRQ_RING;
  *		with IVGPU_CMD_F_FENCE_WRITE also the 8 bytes at arg1
  *		(8-aligned) first

@@ -653,6 +653,7 @@ vm_fault_t ivgpu_window_fault(struct ivgpu_bo *bo, struct vm_fault *vmf, u64 off
 	u64 vram, first, end, ext_end, n, i;
 	struct ivgpu_window *win;
 	vm_fault_t ret = VM_FAULT_NOPAGE;
+	ktime_t start = ktime_get();
 	unsigned long other;
 	bool hit;
 	int err;
@@ -700,6 +701,13 @@ vm_fault_t ivgpu_window_fault(struct ivgpu_bo *bo, struct vm_fault *vmf, u64 off
 		}
 	}
 	win->inserted += i;
+	/*
+	 * This fault gave the window a new user: its minimum residency runs
+	 * from now, when its entries are in, so that the access it faulted
+	 * for can run before another user may take the window.
+	 */
+	if (ktime_after(win->owned_since, start))
+		win->owned_since = ktime_get();
 	trace_ivgpu_window_fault(win->index, vram, hit, i);
 	mutex_unlock(&iw->lock);
 

@@ -70,6 +70,7 @@ int main(void)
 	struct drm_ivgpu_gem_info info = { 0 };
 	struct drm_gem_close gclose = { 0 };
 	struct drm_ivgpu_get_param gp = { .param = IVGPU_PARAM_BAR_CONFIG };
+	unsigned long long used;
 	uint32_t *p;
 	size_t i;
 	int fd, bad = 0;
@@ -132,7 +133,13 @@ int main(void)
 	ioctl(fd, DRM_IOCTL_GEM_CLOSE, &gclose);
 	gp.param = IVGPU_PARAM_VRAM_USED;
 	ioctl(fd, DRM_IOCTL_IVGPU_GET_PARAM, &gp);
-	printf("  unmapped and closed: %llu bytes of VRAM in use\n", (unsigned long long)gp.value);
+	used = gp.value;
+	/* The driver's own VRAM (the co-processor's ring) is not an object's. */
+	gp.param = IVGPU_PARAM_VRAM_KERNEL;
+	if (!ioctl(fd, DRM_IOCTL_IVGPU_GET_PARAM, &gp) && gp.value <= used)
+		used -= gp.value;
+	printf("  unmapped and closed: %llu bytes of VRAM in use by objects\n",
+	       (unsigned long long)used);
 	close(fd);
 	return bad;
 }

@@ -419,7 +419,7 @@ struct drm_ivgpu_gem_unmap {
  * struct drm_ivgpu_cmd - one command for the co-processor, 64 bytes
  *
  * A range is (handle, offset, bytes): the handle must be in the job's
- * &drm_ivgpu_submit.bo_handles, and the range must lie inside the object
+ * &drm_ivgpu_submit.bos, and the range must lie inside the object
  * (a range of zero bytes may sit at its end).  Fields a command does not
  * use must be zero.  The commands:
  *
@@ -479,47 +479,93 @@ struct drm_ivgpu_cmd {
 	__u64 src_pitch;
 };
 
-/* Most entries of &drm_ivgpu_submit.bo_handles and .in_syncobjs. */
+/* Most entries of &drm_ivgpu_submit.bos and .in_syncobjs. */
 #define IVGPU_SUBMIT_MAX_BOS		1024
 #define IVGPU_SUBMIT_MAX_IN_SYNCOBJS	64
+
+/**
+ * struct drm_ivgpu_submit_bo - an object a job uses
+ *
+ * The job is synchronised with the earlier jobs that use the object as if
+ * it wrote it, and holds it until it completes.
+ *
+ * @handle: in, the object's handle in this file.
+ * @flags: in, must be zero.
+ */
+struct drm_ivgpu_submit_bo {
+	__u32 handle;
+	__u32 flags;
+};
+
+/**
+ * struct drm_ivgpu_submit_syncobj - a fence a job waits for
+ *
+ * @handle: in, a syncobj of this file.
+ * @flags: in, must be zero.
+ * @point: in, 0 for a binary syncobj's fence; for a timeline syncobj the
+ *	point whose fence to wait for (it must have one already).
+ */
+struct drm_ivgpu_submit_syncobj {
+	__u32 handle;
+	__u32 flags;
+	__u64 point;
+};
 
 /**
  * struct drm_ivgpu_submit - queue a job for the co-processor
  *
  * The job is the @cmd_size bytes of commands at @cmd_offset of the command
- * buffer @cmdbuf, copied out when the call is made.  After the kernel has
- * split ranges at VRAM block boundaries it must hold at most
- * %IVGPU_PARAM_SUBMIT_MAX_CMDS commands.  The call returns once the job is
- * queued; its fence goes into @out_syncobj (when non-zero) and into every
- * object of @bo_handles.  The job holds its objects until it completes, so
- * GEM_CLOSE and close() of the file right after the call are fine.
+ * buffer @cmdbuf, copied out when the call is made.  It may hold at most
+ * %IVGPU_PARAM_SUBMIT_MAX_CMDS commands, counted both as given and after
+ * the kernel has split ranges at VRAM block boundaries (how many that
+ * makes depends on where the objects are at the time of the call, which a
+ * move can change: a caller that gets -E2BIG for a job that fitted before
+ * splits it in two).  The call returns once the job is queued; its fence
+ * goes into @out_syncobj (when non-zero) and into every object of @bos.
+ * The job holds its objects until it completes, so GEM_CLOSE right after
+ * the call is fine; a file closed with jobs queued waits for them (an
+ * exiting process at most 1 s, after which its jobs not yet started are
+ * cancelled with -ESRCH).
+ *
+ * A job's fence carries an error when the job did not complete: -ETIMEDOUT
+ * when it ran longer than the job_timeout_ms module parameter (the engine
+ * is reset and the jobs after it run), -EIO when the device reported an
+ * error in it or the engine cannot be reset, -ENODEV when the device went
+ * away.  Syncobj waits and DRM_IOCTL_IVGPU_GEM_WAIT return 0 for such a
+ * fence; the error is read from a sync_file exported from @out_syncobj.
  *
  * Errors: -EOPNOTSUPP when the device has no co-processor
  * (%IVGPU_CAPS_COPROC clear); -ENOENT for an unknown @cmdbuf, an unknown
- * handle in @bo_handles, an unknown syncobj, or a command naming a handle
- * this file does not have; -EINVAL for non-zero @flags or @pad, a @cmdbuf
- * that is not a command buffer, a @cmd_offset or @cmd_size that is not a
- * multiple of 64, a zero @cmd_size, a range outside the command buffer, a
- * handle given twice in @bo_handles, too many handles or syncobjs, an
- * in-syncobj with no fence, and for any command that breaks the rules of
- * &struct drm_ivgpu_cmd (unknown opcode or flag, non-zero unused field, a
- * handle not in @bo_handles, a range outside its object or one whose end
- * overflows, a bad alignment, pitch, overlap or stall time); -E2BIG when
- * the commands split into more than %IVGPU_PARAM_SUBMIT_MAX_CMDS; -EFAULT
- * for a bad pointer; -ENOMEM.  Nothing is queued when the call fails.
+ * handle in @bos, an unknown syncobj, or a command naming a handle this
+ * file does not have; -EINVAL for non-zero @flags or @pad, non-zero flags
+ * in an entry of @bos or @in_syncobjs, a @cmdbuf that is not a command
+ * buffer, a @cmd_offset or @cmd_size that is not a multiple of 64, a zero
+ * @cmd_size, a range outside the command buffer, a handle given twice in
+ * @bos, too many objects or syncobjs, an in-syncobj with no fence (at
+ * @point), and for any command that breaks the rules of &struct
+ * drm_ivgpu_cmd (unknown opcode or flag, non-zero unused field, a handle
+ * not in @bos, a range outside its object or one whose end overflows, a
+ * bad alignment, pitch, overlap or stall time); -EPERM for
+ * %IVGPU_OP_STALL or %IVGPU_OP_HANG without CAP_SYS_ADMIN (they hold the
+ * engine every client shares); -E2BIG for more than
+ * %IVGPU_PARAM_SUBMIT_MAX_CMDS commands; -EFAULT for a bad pointer;
+ * -ENOMEM; -EINTR; -ENODEV once the device is gone.  Nothing is queued
+ * when the call fails.
  *
  * @cmdbuf: in, handle of an %IVGPU_BO_CMDBUF object.
  * @flags: in, must be zero.
  * @cmd_offset: in, offset in @cmdbuf of the first command, a multiple of 64.
  * @cmd_size: in, bytes of commands, a non-zero multiple of 64.
- * @bo_handles: in, user pointer to @num_bos __u32 handles: every object the
- *	commands name (more may be given; each is synchronised and held).
- * @in_syncobjs: in, user pointer to @num_in_syncobjs __u32 syncobj handles
- *	whose fences the job waits for before it runs.
- * @num_bos: in, entries at @bo_handles, at most %IVGPU_SUBMIT_MAX_BOS.
+ * @bos: in, user pointer to @num_bos &struct drm_ivgpu_submit_bo: every
+ *	object the commands name (more may be given; each is synchronised
+ *	and held).
+ * @in_syncobjs: in, user pointer to @num_in_syncobjs &struct
+ *	drm_ivgpu_submit_syncobj whose fences the job waits for before it
+ *	runs.
+ * @num_bos: in, entries at @bos, at most %IVGPU_SUBMIT_MAX_BOS.
  * @num_in_syncobjs: in, entries at @in_syncobjs, at most
  *	%IVGPU_SUBMIT_MAX_IN_SYNCOBJS.
- * @out_syncobj: in, 0 or a syncobj whose fence becomes the job's.
+ * @out_syncobj: in, 0 or a binary syncobj whose fence becomes the job's.
  * @pad: in, must be zero.
  */
 struct drm_ivgpu_submit {
@@ -527,7 +573,7 @@ struct drm_ivgpu_submit {
 	__u32 flags;
 	__u64 cmd_offset;
 	__u64 cmd_size;
-	__u64 bo_handles;
+	__u64 bos;
 	__u64 in_syncobjs;
 	__u32 num_bos;
 	__u32 num_in_syncobjs;
@@ -540,9 +586,13 @@ struct drm_ivgpu_submit {
  *
  * Waits for the fences of every job queued with the object so far.
  *
+ * Returns 0 once they have all signalled, also when a job failed (see
+ * &struct drm_ivgpu_submit for how to read a job's error).
+ *
  * Errors: -ENOENT for an unknown handle; -EINVAL for non-zero @flags;
  * -ETIME when jobs still use the object at @timeout_ns; -EINTR when a
- * signal interrupted the wait (unless the call is restarted).
+ * signal interrupted the wait (unless the call is restarted); -ENODEV
+ * once the device is gone.
  *
  * @handle: in, the object.
  * @flags: in, must be zero.

@@ -44,12 +44,14 @@
  */
 
 #include <linux/bsearch.h>
+#include <linux/capability.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
+#include <linux/ratelimit.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/uaccess.h>
@@ -98,12 +100,15 @@ struct ivgpu_job;
  * @link: in &ivgpu_ring.fences while the job is on the ring.
  * @job: the job, while @link is listed.
  * @armed: @base is initialised (the job has been on the ring).
+ * @resets: &ivgpu_ring.resets when the job's commands were written: a reset
+ *	since then has dropped them.
  */
 struct ivgpu_hw_fence {
 	struct dma_fence base;
 	struct list_head link;
 	struct ivgpu_job *job;
 	bool armed;
+	u32 resets;
 };
 
 /**
@@ -291,6 +296,8 @@ static int ivgpu_ring_reset_locked(struct ivgpu_ring *ring)
 	wmb();
 	ivgpu_doorbell(ivgpu, IVGPU_DB_RESET);
 	atomic64_inc(&ring->stats.resets);
+	/* Whatever was on the ring is gone, acknowledged or not. */
+	ring->resets++;
 
 	if (!wait_event_timeout(ring->reset_wq, ivgpu_ring_reset_acked(ivgpu, seq),
 				msecs_to_jiffies(IVGPU_RING_RESET_TIMEOUT_MS)) &&
@@ -382,9 +389,19 @@ static struct dma_fence *ivgpu_ring_run_job(struct drm_sched_job *sched_job)
 	LIST_HEAD(put);
 	int ret = 0;
 
-	/* Run again after a reset, but the device had completed it: done. */
-	if (hw->armed && dma_fence_is_signaled(&hw->base))
-		return dma_fence_get(&hw->base);
+	/*
+	 * Handed back by the timeout handler: done if the device completed
+	 * it, still running if no reset has dropped its commands since they
+	 * were written (a timeout that came late); written again otherwise.
+	 */
+	if (hw->armed) {
+		mutex_lock(&ring->lock);
+		if (dma_fence_is_signaled(&hw->base) || hw->resets == ring->resets) {
+			mutex_unlock(&ring->lock);
+			return dma_fence_get(&hw->base);
+		}
+		mutex_unlock(&ring->lock);
+	}
 	/* Cancelled before it ran: nothing to do. */
 	if (!hw->armed && sched_job->s_fence->finished.error)
 		return NULL;
@@ -427,6 +444,7 @@ static struct dma_fence *ivgpu_ring_run_job(struct drm_sched_job *sched_job)
 		memset(fence, 0, sizeof(*fence));
 		fence->opcode = cpu_to_le32(IVGPU_CMD_FENCE);
 		fence->arg[0] = cpu_to_le64(hw->base.seqno);
+		hw->resets = ring->resets;
 		ret = ivgpu_ring_emit_locked(ring, job->cmds, job->num_cmds + 1);
 		if (ret)
 			drm_err_ratelimited(&ivgpu->drm, "cannot write job %llu to the ring (%d)\n",
@@ -443,14 +461,25 @@ static struct dma_fence *ivgpu_ring_run_job(struct drm_sched_job *sched_job)
 	return dma_fence_get(&hw->base);
 }
 
+/*
+ * The first job on the ring the device has not completed: the one it is
+ * executing, since it runs jobs in order.  The fence lock is held.
+ */
+static struct ivgpu_hw_fence *ivgpu_ring_current_locked(struct ivgpu_ring *ring)
+{
+	return list_first_entry_or_null(&ring->fences, struct ivgpu_hw_fence, link);
+}
+
 static enum drm_gpu_sched_stat ivgpu_ring_timedout_job(struct drm_sched_job *sched_job)
 {
+	static DEFINE_RATELIMIT_STATE(warn_rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
 	struct ivgpu_job *job = to_ivgpu_job(sched_job);
 	struct ivgpu_device *ivgpu = job->ivgpu;
 	struct ivgpu_ring *ring = &ivgpu->ring;
-	struct ivgpu_hw_fence *hw = job->hw;
+	struct ivgpu_hw_fence *hw = job->hw, *cur;
+	bool dead, reset;
 	LIST_HEAD(put);
-	bool dead;
 	u32 error;
 
 	/* No job runs or completes into the scheduler while the engine resets. */
@@ -461,20 +490,37 @@ static enum drm_gpu_sched_stat ivgpu_ring_timedout_job(struct drm_sched_job *sch
 	dead = ring->dead;
 	spin_lock_irq(&ring->fence_lock);
 	error = ring->error;
-	spin_unlock_irq(&ring->fence_lock);
+	/* What the device completed stays completed. */
 	if (!dead && !ring->wedged)
+		ivgpu_ring_retire_locked(ring, ivgpu_ring_read_fence_seq(ivgpu), &put);
+	/*
+	 * The scheduler blames its oldest job, which may have completed
+	 * with its cleanup still to come: then nothing is stuck (the jobs
+	 * after it get a full timeout of their own), and a reset would only
+	 * drop the half-done work of the next one.
+	 */
+	reset = error || !hw->armed || !dma_fence_is_signaled_locked(&hw->base);
+	spin_unlock_irq(&ring->fence_lock);
+
+	if (reset && !dead && !ring->wedged)
 		ivgpu_ring_reset_locked(ring);
 
 	spin_lock_irq(&ring->fence_lock);
 	if (dead || ring->wedged) {
 		ivgpu_ring_fail_all_locked(ring, dead ? -ENODEV : -EIO, &put);
-	} else {
-		/* What the device completed before the reset stays completed. */
-		ivgpu_ring_retire_locked(ring, ivgpu_ring_read_fence_seq(ivgpu), &put);
-		if (hw->armed && !dma_fence_is_signaled_locked(&hw->base)) {
-			drm_warn(&ivgpu->drm, "co-processor job %llu %s: engine reset\n",
-				 hw->base.seqno, error ? "stopped on an error" : "timed out");
-			ivgpu_hw_fence_signal_locked(hw, error ? -EIO : -ETIMEDOUT, &put);
+	} else if (reset) {
+		/*
+		 * The job the engine was in is the guilty one, whichever the
+		 * scheduler named: the jobs after it had not started and run
+		 * again from their first command.
+		 */
+		cur = ivgpu_ring_current_locked(ring);
+		if (cur) {
+			if (__ratelimit(&warn_rs))
+				drm_warn(&ivgpu->drm, "co-processor job %llu %s: engine reset\n",
+					 cur->base.seqno,
+					 error ? "stopped on an error" : "timed out");
+			ivgpu_hw_fence_signal_locked(cur, error ? -EIO : -ETIMEDOUT, &put);
 			atomic64_inc(&ring->stats.timeouts);
 		}
 	}
@@ -482,7 +528,10 @@ static enum drm_gpu_sched_stat ivgpu_ring_timedout_job(struct drm_sched_job *sch
 	mutex_unlock(&ring->lock);
 	ivgpu_hw_fence_put_list(&put);
 
-	/* The jobs the reset dropped go on the ring again, in order. */
+	/*
+	 * drm_sched_stop() took every job's fence away: run_job() gives it
+	 * back, and writes again the jobs the reset dropped, in order.
+	 */
 	drm_sched_resubmit_jobs(&ring->sched);
 	drm_sched_start(&ring->sched, true);
 	return dead ? DRM_GPU_SCHED_STAT_ENODEV : DRM_GPU_SCHED_STAT_NOMINAL;
@@ -491,6 +540,7 @@ static enum drm_gpu_sched_stat ivgpu_ring_timedout_job(struct drm_sched_job *sch
 static void ivgpu_job_free(struct ivgpu_job *job)
 {
 	struct ivgpu_ring *ring = &job->ivgpu->ring;
+	unsigned long flags;
 	u32 i;
 
 	if (job->hw && job->hw->armed)
@@ -502,14 +552,29 @@ static void ivgpu_job_free(struct ivgpu_job *job)
 	kvfree(job->bos);
 	kvfree(job->cmds);
 	kfree(job);
+	/*
+	 * Under the waitqueue's lock, which ivgpu_ring_fini() takes after
+	 * its wait: the last job may be freed from a worker the scheduler's
+	 * teardown does not wait for, and must be done with @ring first.
+	 */
+	spin_lock_irqsave(&ring->jobs_wq.lock, flags);
 	if (atomic_dec_and_test(&ring->jobs))
-		wake_up_all(&ring->jobs_wq);
+		wake_up_all_locked(&ring->jobs_wq);
+	spin_unlock_irqrestore(&ring->jobs_wq.lock, flags);
 }
 
 static void ivgpu_ring_free_job(struct drm_sched_job *sched_job)
 {
+	struct drm_sched_fence *s_fence = sched_job->s_fence;
 	struct ivgpu_job *job = to_ivgpu_job(sched_job);
 
+	/*
+	 * The job's fence, which a syncobj or sync_file may keep for long,
+	 * lets go of the hardware fence now: those of this module must all
+	 * be gone once the last job is (their ops are the module's).
+	 */
+	dma_fence_put(s_fence->parent);
+	s_fence->parent = NULL;
 	drm_sched_job_cleanup(sched_job);
 	ivgpu_job_free(job);
 }
@@ -931,6 +996,13 @@ static int ivgpu_submit_check(struct ivgpu_submit *s)
 					     src ? src->base.size : 0, dst && dst == src);
 		if (ret)
 			return ret;
+		/*
+		 * The test hooks hold the one engine every client shares, up
+		 * to a timeout and a reset each: not for everyone.
+		 */
+		if ((c->opcode == IVGPU_OP_STALL || c->opcode == IVGPU_OP_HANG) &&
+		    !capable(CAP_SYS_ADMIN))
+			return -EPERM;
 	}
 	return 0;
 }
@@ -1150,19 +1222,20 @@ static int ivgpu_submit_translate(struct ivgpu_submit *s)
 /* ---- submission: the ioctl ---- */
 
 /* Look up the object list: every handle once, all known to the file. */
-static int ivgpu_submit_lookup(struct ivgpu_submit *s, const u32 *handles, u32 count)
+static int ivgpu_submit_lookup(struct ivgpu_submit *s, const struct drm_ivgpu_submit_bo *bos,
+			       u32 count)
 {
 	u32 i;
 
-	s->refs = kvcalloc(count, sizeof(*s->refs), GFP_KERNEL);
+	s->refs = kvcalloc(count, sizeof(*s->refs), GFP_KERNEL_ACCOUNT);
 	if (!s->refs)
 		return -ENOMEM;
 	for (i = 0; i < count; i++) {
-		struct ivgpu_bo *bo = ivgpu_bo_lookup(s->file, handles[i]);
+		struct ivgpu_bo *bo = ivgpu_bo_lookup(s->file, bos[i].handle);
 
 		if (!bo)
 			return -ENOENT;
-		s->refs[s->num_refs].handle = handles[i];
+		s->refs[s->num_refs].handle = bos[i].handle;
 		s->refs[s->num_refs++].bo = bo;
 	}
 	sort(s->refs, s->num_refs, sizeof(*s->refs), ivgpu_submit_ref_cmp, NULL);
@@ -1197,7 +1270,7 @@ static int ivgpu_submit_copy_cmds(struct ivgpu_submit *s, const struct drm_ivgpu
 		goto out_put;
 
 	s->num_cmds = args->cmd_size / IVGPU_CMD_SIZE;
-	s->cmds = kvmalloc_array(s->num_cmds, sizeof(*s->cmds), GFP_KERNEL);
+	s->cmds = kvmalloc_array(s->num_cmds, sizeof(*s->cmds), GFP_KERNEL_ACCOUNT);
 	ret = -ENOMEM;
 	if (!s->cmds)
 		goto out_put;
@@ -1209,14 +1282,15 @@ out_put:
 
 /* Make the job wait for the fence of each in-syncobj. */
 static int ivgpu_submit_in_fences(struct ivgpu_submit *s, struct ivgpu_job *job,
-				  const u32 *syncobjs, u32 count)
+				  const struct drm_ivgpu_submit_syncobj *syncobjs, u32 count)
 {
 	struct dma_fence *fence;
 	u32 i;
 	int ret;
 
 	for (i = 0; i < count; i++) {
-		ret = drm_syncobj_find_fence(s->file, syncobjs[i], 0, 0, &fence);
+		ret = drm_syncobj_find_fence(s->file, syncobjs[i].handle, syncobjs[i].point, 0,
+					     &fence);
 		if (ret)
 			return ret;
 		ret = drm_sched_job_add_dependency(&job->base, fence);
@@ -1277,8 +1351,8 @@ static int ivgpu_submit_take_bos(struct ivgpu_submit *s, struct ivgpu_job *job)
 {
 	u32 i, j;
 
-	s->objs = kvcalloc(s->num_refs, sizeof(*s->objs), GFP_KERNEL);
-	job->bos = kvcalloc(s->num_refs, sizeof(*job->bos), GFP_KERNEL);
+	s->objs = kvcalloc(s->num_refs, sizeof(*s->objs), GFP_KERNEL_ACCOUNT);
+	job->bos = kvcalloc(s->num_refs, sizeof(*job->bos), GFP_KERNEL_ACCOUNT);
 	if (!s->objs || !job->bos)
 		return -ENOMEM;
 	for (i = 0; i < s->num_refs; i++) {
@@ -1308,19 +1382,32 @@ static int ivgpu_submit_check_args(const struct drm_ivgpu_submit *args)
 	return 0;
 }
 
-/* Copy an array of @count u32 from user memory; NULL-safe for 0. */
-static u32 *ivgpu_copy_u32_array(u64 uptr, u32 count)
+/*
+ * Copy an array of @count entries of @size bytes from user memory, each
+ * starting with a __u32 handle and a __u32 flags that must be zero; NULL
+ * for 0 entries.
+ */
+static void *ivgpu_copy_entries(u64 uptr, u32 count, size_t size)
 {
-	u32 *a;
+	const struct drm_ivgpu_submit_bo *head;
+	void *a;
+	u32 i;
 
 	if (!count)
 		return NULL;
-	a = kvmalloc_array(count, sizeof(*a), GFP_KERNEL);
+	a = kvmalloc_array(count, size, GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(a, u64_to_user_ptr(uptr), (size_t)count * sizeof(*a))) {
+	if (copy_from_user(a, u64_to_user_ptr(uptr), (size_t)count * size)) {
 		kvfree(a);
 		return ERR_PTR(-EFAULT);
+	}
+	for (i = 0; i < count; i++) {
+		head = a + (size_t)i * size;
+		if (head->flags) {
+			kvfree(a);
+			return ERR_PTR(-EINVAL);
+		}
 	}
 	return a;
 }
@@ -1341,7 +1428,8 @@ int ivgpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 	struct ivgpu_file *ifile = file->driver_priv;
 	struct ivgpu_submit s = { .file = file };
 	struct drm_syncobj *out = NULL;
-	u32 *handles = NULL, *syncobjs = NULL;
+	struct drm_ivgpu_submit_syncobj *syncobjs = NULL;
+	struct drm_ivgpu_submit_bo *bos = NULL;
 	struct dma_fence *fence = NULL;
 	struct ivgpu_job *job;
 	int ret;
@@ -1352,17 +1440,21 @@ int ivgpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 		return ret;
 	if (!ring->present || !ifile->has_entity)
 		return -EOPNOTSUPP;
+	/* Commands that emit nothing still cost a copy and a check each. */
+	if (args->cmd_size / IVGPU_CMD_SIZE > ring->job_cmds - 1)
+		return -E2BIG;
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
 
-	handles = ivgpu_copy_u32_array(args->bo_handles, args->num_bos);
-	syncobjs = ivgpu_copy_u32_array(args->in_syncobjs, args->num_in_syncobjs);
-	if (IS_ERR(handles) || IS_ERR(syncobjs)) {
-		ret = IS_ERR(handles) ? PTR_ERR(handles) : PTR_ERR(syncobjs);
+	bos = ivgpu_copy_entries(args->bos, args->num_bos, sizeof(*bos));
+	syncobjs = ivgpu_copy_entries(args->in_syncobjs, args->num_in_syncobjs,
+				      sizeof(*syncobjs));
+	if (IS_ERR(bos) || IS_ERR(syncobjs)) {
+		ret = IS_ERR(bos) ? PTR_ERR(bos) : PTR_ERR(syncobjs);
 		goto out_free_arrays;
 	}
 
-	ret = ivgpu_submit_lookup(&s, handles, args->num_bos);
+	ret = ivgpu_submit_lookup(&s, bos, args->num_bos);
 	if (ret)
 		goto out_put_refs;
 	ret = ivgpu_submit_copy_cmds(&s, args);
@@ -1416,8 +1508,8 @@ out_put_refs:
 out_free_arrays:
 	if (!IS_ERR(syncobjs))
 		kvfree(syncobjs);
-	if (!IS_ERR(handles))
-		kvfree(handles);
+	if (!IS_ERR(bos))
+		kvfree(bos);
 	drm_dev_exit(idx);
 	return ret;
 }
@@ -1439,7 +1531,10 @@ int ivgpu_ioctl_gem_wait(struct drm_device *drm, void *data, struct drm_file *fi
 
 	if (args->flags)
 		return -EINVAL;
-	/* The wait runs outside: unplug signals the fences after waiting for ioctls. */
+	/*
+	 * The wait itself needs nothing of the device: ivgpu_ring_unplug()
+	 * signals every fence of the ring before removal waits for ioctls.
+	 */
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
 	drm_dev_exit(idx);
@@ -1532,6 +1627,9 @@ static void ivgpu_ring_fini(struct drm_device *drm, void *data)
 	/* Every file is closed: only the driver's own entity is left. */
 	drm_sched_entity_destroy(&ring->kernel_entity);
 	wait_event(ring->jobs_wq, !atomic_read(&ring->jobs));
+	/* The last ivgpu_job_free() has let go of the waitqueue. */
+	spin_lock_irq(&ring->jobs_wq.lock);
+	spin_unlock_irq(&ring->jobs_wq.lock);
 	drm_sched_fini(&ring->sched);
 	WRITE_ONCE(ring->present, false);
 	ivgpu_vram_free(to_ivgpu(drm), ring->vram);

@@ -703,6 +703,11 @@ struct ivgpu_ring {
 	bool dead;
 	/** @wedged: a reset was not acknowledged: every job fails with -EIO. */
 	bool wedged;
+	/**
+	 * @resets: engine resets so far; a job whose commands were written
+	 * before the last reset is no longer on the ring.
+	 */
+	u32 resets;
 	/** @fence_lock: lock of the hardware fences; protects @fences and @error. */
 	spinlock_t fence_lock;
 	/** @fences: hardware fences of jobs on the ring, in sequence order. */

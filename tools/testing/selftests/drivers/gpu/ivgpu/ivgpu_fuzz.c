@@ -908,10 +908,11 @@ static void fz_cmd(struct fz *f, int fi, struct drm_ivgpu_cmd *c)
 static void op_submit(struct fz *f, int fi)
 {
 	/* Zeros past the handles given: a longer count names handle 0. */
-	static uint32_t bos[IVGPU_SUBMIT_MAX_BOS];
+	static struct drm_ivgpu_submit_bo bos[IVGPU_SUBMIT_MAX_BOS];
+	struct drm_ivgpu_submit_syncobj in = { 0 };
 	struct drm_ivgpu_cmd cmds[8];
 	struct drm_ivgpu_submit s = { 0 };
-	uint32_t in = 0, out = 0, cb = fz_cmdbuf(f, fi);
+	uint32_t out = 0, cb = fz_cmdbuf(f, fi), bo_flags = 0;
 	unsigned int n = 1 + below(f, 8), nbos = below(f, 9), i;
 	bool bad, listed_ok = true;
 	struct obj *o;
@@ -925,8 +926,10 @@ static void op_submit(struct fz *f, int fi)
 	if (ivgpu_bo_pwrite(f->fd[fi], cb, 0, cmds, sizeof(cmds)))
 		return;
 	memset(bos, 0, 8 * sizeof(bos[0]));
-	for (i = 0; i < nbos; i++)
-		bos[i] = pick_handle(f, fi, &o);
+	for (i = 0; i < nbos; i++) {
+		bos[i].handle = pick_handle(f, fi, &o);
+		bos[i].flags = chance(f, 98) ? 0 : hostile32(f);
+	}
 	if (drmSyncobjCreate(f->fd[fi], 0, &out))
 		return;
 	s.cmdbuf = chance(f, 90) ? cb : pick_handle(f, fi, &o);
@@ -934,14 +937,21 @@ static void op_submit(struct fz *f, int fi)
 	s.pad = pad32(f);
 	s.cmd_offset = chance(f, 90) ? 0 : hostile64(f, 64 * 1024);
 	s.cmd_size = chance(f, 90) ? n * sizeof(cmds[0]) : hostile64(f, 64 * 1024);
-	s.bo_handles = chance(f, 95) ? (uintptr_t)bos : (uintptr_t)f->unmapped;
+	s.bos = chance(f, 95) ? (uintptr_t)bos : (uintptr_t)f->unmapped;
 	s.num_bos = chance(f, 95) ? nbos : hostile32(f);
-	/* Every handle the kernel reads must be live (past @nbos they are 0). */
-	for (i = 0; i < nbos && i < s.num_bos; i++)
-		if (!obj_find(f, fi, bos[i]))
+	/*
+	 * Every handle the kernel reads must be live (past @nbos they are 0),
+	 * and every flags field zero.
+	 */
+	for (i = 0; i < nbos && i < s.num_bos; i++) {
+		if (!obj_find(f, fi, bos[i].handle))
 			listed_ok = false;
+		bo_flags |= bos[i].flags;
+	}
 	if (chance(f, 10)) {
-		in = chance(f, 50) ? out : rnd(f);
+		in.handle = chance(f, 50) ? out : rnd(f);
+		in.flags = pad32(f);
+		in.point = chance(f, 90) ? 0 : hostile64(f, 16);
 		s.in_syncobjs = chance(f, 90) ? (uintptr_t)&in : (uintptr_t)f->unmapped;
 		s.num_in_syncobjs = 1;
 	}
@@ -956,9 +966,10 @@ static void op_submit(struct fz *f, int fi)
 	} else {
 		check(f, e, OK | E(ENOENT) | E(EINVAL) | E(E2BIG) | E(EFAULT) | E(ENOMEM) |
 			    E(EOPNOTSUPP));
-		if (!e && (!listed_ok || s.flags || s.pad || s.num_bos > nbos))
+		if (!e && (!listed_ok || s.flags || s.pad || s.num_bos > nbos ||
+			   bo_flags || (s.num_in_syncobjs && in.flags)))
 			fz_fail(f, "succeeded with a bad handle list (%u of %u: %u %u), flags or padding",
-				s.num_bos, nbos, bos[0], bos[1]);
+				s.num_bos, nbos, bos[0].handle, bos[1].handle);
 		if (!e && s.out_syncobj == out &&
 		    drmSyncobjWait(f->fd[fi], &out, 1, INT64_MAX, 0, NULL))
 			fz_fail(f, "the job's fence did not signal: %s", strerror(errno));

@@ -49,7 +49,7 @@ TEST_F_TIMEOUT(mm, small_bar_cpu_access_through_windows, 120)
 	int ret;
 	uint8_t dump[64];
 	uint64_t *p, *buf;
-	uint32_t h, id;
+	uint32_t h = 0, id;
 
 	if (!self->small_bar)
 		SKIP(return, "large BAR: no banked windows");

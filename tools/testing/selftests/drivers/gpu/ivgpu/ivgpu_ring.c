@@ -289,12 +289,19 @@ static int submit(int fd, struct cmdbuf *cb, const struct drm_ivgpu_cmd *cmds, u
 		  const uint32_t *bos, uint32_t nbos, const uint32_t *in, uint32_t nin,
 		  uint32_t out)
 {
+	struct drm_ivgpu_submit_syncobj sin[IVGPU_SUBMIT_MAX_IN_SYNCOBJS] = { 0 };
+	struct drm_ivgpu_submit_bo sbos[IVGPU_SUBMIT_MAX_BOS] = { 0 };
 	struct drm_ivgpu_submit s = {
 		.cmdbuf = cb->h, .cmd_offset = 0, .cmd_size = n * CMD,
-		.bo_handles = (uintptr_t)bos, .num_bos = nbos,
-		.in_syncobjs = (uintptr_t)in, .num_in_syncobjs = nin, .out_syncobj = out,
+		.bos = (uintptr_t)sbos, .num_bos = nbos,
+		.in_syncobjs = (uintptr_t)sin, .num_in_syncobjs = nin, .out_syncobj = out,
 	};
+	uint32_t i;
 
+	for (i = 0; i < nbos && i < IVGPU_SUBMIT_MAX_BOS; i++)
+		sbos[i].handle = bos[i];
+	for (i = 0; i < nin && i < IVGPU_SUBMIT_MAX_IN_SYNCOBJS; i++)
+		sin[i].handle = in[i];
 	memcpy(cb->map, cmds, n * CMD);
 	__sync_synchronize();
 	return submit_raw(fd, &s);
@@ -867,6 +874,97 @@ TEST_F(ring, in_fence_from_another_file)
 	cmdbuf_free(fdb, &cb2);
 }
 
+/* An in-fence at a point of a timeline syncobj. */
+TEST_F(ring, in_fence_at_timeline_point)
+{
+	struct drm_ivgpu_submit_syncobj in = { 0 };
+	struct drm_ivgpu_cmd c[2] = { 0 };
+	struct drm_ivgpu_submit s = { 0 };
+	struct drm_ivgpu_submit_bo sb = { 0 };
+	struct cmdbuf cb2 = { 0 };
+	struct bo *x = &self->b[0], y = { 0 };
+	uint32_t sa, bin, tl;
+	int fdb, sfd = -1;
+
+	ASSERT_EQ(0, bo_new(FD, PAGE, IVGPU_BO_GENERIC, 0, x));
+	fdb = self->fd2 = ivgpu_open_render();
+	ASSERT_LE(0, fdb);
+	ASSERT_EQ(0, cmdbuf_new(fdb, PAGE, &cb2));
+	ASSERT_EQ(0, bo_new(fdb, PAGE, IVGPU_BO_GENERIC, 0, &y));
+	sa = syncobj(FD);
+	bin = syncobj(fdb);
+	tl = syncobj(fdb);
+	ASSERT_NE(0u, sa);
+	ASSERT_NE(0u, bin);
+	ASSERT_NE(0u, tl);
+
+	/* A: stall 300 ms, then fill X. */
+	c[0] = c_stall(300 * 1000 * 1000);
+	c[1] = c_fill(x->h, 0, PAGE, 0x01010101);
+	ASSERT_EQ(0, submit(FD, CB, c, 2, &x->h, 1, NULL, 0, sa));
+	/* A's fence becomes point 3 of a timeline of the other file. */
+	ASSERT_EQ(0, drmSyncobjExportSyncFile(FD, sa, &sfd));
+	ASSERT_EQ(0, drmSyncobjImportSyncFile(fdb, bin, sfd));
+	close(sfd);
+	ASSERT_EQ(0, drmSyncobjTransfer(fdb, tl, 3, bin, 0, 0));
+
+	/* B (its own object, nothing shared with A): after point 3, fill Y. */
+	c[0] = c_fill(y.h, 0, PAGE, 0x02020202);
+	memcpy(cb2.map, c, CMD);
+	__sync_synchronize();
+	sb.handle = y.h;
+	in.handle = tl;
+	s = (struct drm_ivgpu_submit){
+		.cmdbuf = cb2.h, .cmd_size = CMD, .bos = (uintptr_t)&sb, .num_bos = 1,
+		.in_syncobjs = (uintptr_t)&in, .num_in_syncobjs = 1,
+	};
+	/* Point 4 has no fence yet. */
+	in.point = 4;
+	EXPECT_EQ(-EINVAL, submit_raw(fdb, &s));
+	in.point = 3;
+	ASSERT_EQ(0, submit_raw(fdb, &s));
+	/* A still stalls: B waits for it. */
+	EXPECT_EQ(0, fence_status(FD, sa));
+	EXPECT_EQ(0u, y.map[0]);
+	ASSERT_EQ(0, gem_wait(fdb, y.h, now_ns() + 10000000000ll));
+	EXPECT_EQ(1, fence_status(FD, sa));
+	EXPECT_EQ(0x02020202u, y.map[0]);
+	EXPECT_EQ(0x01010101u, x->map[0]);
+	bo_free(fdb, &y);
+	cmdbuf_free(fdb, &cb2);
+}
+
+/* STALL and HANG hold the shared engine: CAP_SYS_ADMIN only. */
+TEST_F(ring, test_hooks_need_cap_sys_admin)
+{
+	struct drm_ivgpu_cmd stall = c_stall(1000), hang = { .opcode = IVGPU_OP_HANG };
+	struct drm_ivgpu_cmd nop = c_nop();
+	uint64_t jobs = user_jobs();
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* The file stays open; the credentials go. */
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (submit(FD, CB, &stall, 1, NULL, 0, NULL, 0, 0) != -EPERM)
+			_exit(11);
+		if (submit(FD, CB, &hang, 1, NULL, 0, NULL, 0, 0) != -EPERM)
+			_exit(12);
+		if (submit(FD, CB, &nop, 1, NULL, 0, NULL, 0, 0))
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* Only the NOP was queued; root may stall. */
+	EXPECT_EQ(jobs + 1, user_jobs());
+	EXPECT_EQ(1, run(FD, CB, &stall, 1, NULL, 0));
+}
+
 /* A job waits for the earlier jobs of any file on its objects (implicit sync). */
 TEST_F(ring, implicit_order_between_files)
 {
@@ -1159,7 +1257,9 @@ TEST_F(ring, bad_submissions_refused)
 {
 	struct bo *x = &self->b[0];
 	struct drm_ivgpu_submit s;
-	uint32_t h, bad_h[2], sync = syncobj(FD), nofence = syncobj(FD);
+	struct drm_ivgpu_submit_syncobj bad_s = { 0 }, in_sync = { 0 };
+	uint32_t h, sync = syncobj(FD), nofence = syncobj(FD);
+	struct drm_ivgpu_submit_bo bad_b[2] = { 0 };
 	uint64_t jobs;
 
 	ASSERT_EQ(0, bo_new(FD, PAGE, IVGPU_BO_GENERIC, 0, x));
@@ -1184,25 +1284,38 @@ TEST_F(ring, bad_submissions_refused)
 	EXPECT_EQ(-EINVAL, S(.cmdbuf = h));
 	EXPECT_EQ(-EINVAL, S(.num_bos = IVGPU_SUBMIT_MAX_BOS + 1));
 	EXPECT_EQ(-EINVAL, S(.num_in_syncobjs = IVGPU_SUBMIT_MAX_IN_SYNCOBJS + 1));
-	EXPECT_EQ(-EFAULT, S(.num_bos = 1, .bo_handles = 8));
+	EXPECT_EQ(-EFAULT, S(.num_bos = 1, .bos = 8));
 	EXPECT_EQ(-EFAULT, S(.num_in_syncobjs = 1, .in_syncobjs = 8));
-	bad_h[0] = 0xdead;
-	EXPECT_EQ(-ENOENT, S(.num_bos = 1, .bo_handles = (uintptr_t)bad_h));
-	bad_h[0] = x->h;
-	bad_h[1] = x->h;
-	EXPECT_EQ(-EINVAL, S(.num_bos = 2, .bo_handles = (uintptr_t)bad_h));
-	bad_h[0] = 0xdead;
-	EXPECT_EQ(-ENOENT, S(.num_in_syncobjs = 1, .in_syncobjs = (uintptr_t)bad_h));
-	EXPECT_EQ(-EINVAL, S(.num_in_syncobjs = 1, .in_syncobjs = (uintptr_t)&nofence));
+	bad_b[0].handle = 0xdead;
+	EXPECT_EQ(-ENOENT, S(.num_bos = 1, .bos = (uintptr_t)bad_b));
+	bad_b[0].handle = x->h;
+	bad_b[1].handle = x->h;
+	EXPECT_EQ(-EINVAL, S(.num_bos = 2, .bos = (uintptr_t)bad_b));
+	bad_b[1].handle = 0;
+	EXPECT_EQ(0, S(.num_bos = 1, .bos = (uintptr_t)bad_b));
+	bad_b[0].flags = 1;
+	EXPECT_EQ(-EINVAL, S(.num_bos = 1, .bos = (uintptr_t)bad_b));
+	bad_s.handle = 0xdead;
+	EXPECT_EQ(-ENOENT, S(.num_in_syncobjs = 1, .in_syncobjs = (uintptr_t)&bad_s));
+	bad_s.handle = nofence;
+	EXPECT_EQ(-EINVAL, S(.num_in_syncobjs = 1, .in_syncobjs = (uintptr_t)&bad_s));
+	bad_s.handle = sync;
+	bad_s.flags = 1;
+	EXPECT_EQ(-EINVAL, S(.num_in_syncobjs = 1, .in_syncobjs = (uintptr_t)&bad_s));
+	/* A binary syncobj has no timeline point. */
+	bad_s.flags = 0;
+	bad_s.point = 1;
+	EXPECT_EQ(-EINVAL, S(.num_in_syncobjs = 1, .in_syncobjs = (uintptr_t)&bad_s));
 	EXPECT_EQ(-ENOENT, S(.out_syncobj = 0xdead));
 	EXPECT_EQ(0, S(.out_syncobj = sync));
-	EXPECT_EQ(0, S(.num_in_syncobjs = 1, .in_syncobjs = (uintptr_t)&sync));
+	in_sync.handle = sync;
+	EXPECT_EQ(0, S(.num_in_syncobjs = 1, .in_syncobjs = (uintptr_t)&in_sync));
 	/* The most commands a job may hold, and one more. */
 	memset(CB->map, 0, (self->max_cmds + 1) * CMD);
 	EXPECT_EQ(0, S(.cmd_size = self->max_cmds * CMD));
 	EXPECT_EQ(-E2BIG, S(.cmd_size = (self->max_cmds + 1) * CMD));
 #undef S
-	EXPECT_EQ(jobs + 4, user_jobs());
+	EXPECT_EQ(jobs + 5, user_jobs());
 	EXPECT_EQ(0, sync_wait(FD, sync, 10000));
 	ivgpu_gem_close(FD, h);
 	drmSyncobjDestroy(FD, sync);

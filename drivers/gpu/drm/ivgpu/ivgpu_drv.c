@@ -188,7 +188,7 @@ static const struct file_operations ivgpu_fops = {
 };
 
 static const struct drm_driver ivgpu_drm_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ,
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE,
 	.open = ivgpu_open,
 	.postclose = ivgpu_postclose,
 	.ioctls = ivgpu_ioctls,

@@ -1268,6 +1268,10 @@ static int ivgpu_submit_copy_cmds(struct ivgpu_submit *s, const struct drm_ivgpu
 	if (cmdbuf->kind != IVGPU_BO_CMDBUF ||
 	    ivgpu_bo_range_check(cmdbuf->base.size, args->cmd_offset, args->cmd_size))
 		goto out_put;
+	/* Commands that emit nothing still cost a copy and a check each. */
+	ret = -E2BIG;
+	if (args->cmd_size / IVGPU_CMD_SIZE > s->max)
+		goto out_put;
 
 	s->num_cmds = args->cmd_size / IVGPU_CMD_SIZE;
 	s->cmds = kvmalloc_array(s->num_cmds, sizeof(*s->cmds), GFP_KERNEL_ACCOUNT);
@@ -1440,9 +1444,6 @@ int ivgpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 		return ret;
 	if (!ring->present || !ifile->has_entity)
 		return -EOPNOTSUPP;
-	/* Commands that emit nothing still cost a copy and a check each. */
-	if (args->cmd_size / IVGPU_CMD_SIZE > ring->job_cmds - 1)
-		return -E2BIG;
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
 
@@ -1454,6 +1455,7 @@ int ivgpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 		goto out_free_arrays;
 	}
 
+	s.max = ring->job_cmds - 1;
 	ret = ivgpu_submit_lookup(&s, bos, args->num_bos);
 	if (ret)
 		goto out_put_refs;
@@ -1478,7 +1480,6 @@ int ivgpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 		goto out_put_syncobj;
 	}
 	s.out = job->cmds;
-	s.max = ring->job_cmds - 1;
 
 	ret = ivgpu_submit_take_bos(&s, job);
 	if (ret)

@@ -819,9 +819,14 @@ struct ivgpu_submit {
 	/* The commands, copied out of the command buffer. */
 	struct drm_ivgpu_cmd *cmds;
 	u32 num_cmds;
-	/* Where the translation goes: the job's commands. */
+	/*
+	 * Where the translation goes: the job's commands, @cap of them with
+	 * a slot for the fence after, grown as needed up to @max.
+	 */
+	struct ivgpu_job *job;
 	struct ivgpu_hw_cmd *out;
 	u32 n;
+	u32 cap;
 	u32 max;
 };
 
@@ -1011,10 +1016,26 @@ static int ivgpu_submit_check(struct ivgpu_submit *s)
 
 static struct ivgpu_hw_cmd *ivgpu_xlate_next(struct ivgpu_submit *s, u32 opcode, u32 flags)
 {
-	struct ivgpu_hw_cmd *cmd;
+	struct ivgpu_hw_cmd *cmd, *out;
+	u32 cap;
 
-	if (s->n == s->max)
-		return NULL;
+	if (s->n == s->cap) {
+		/*
+		 * Most jobs need a slot per command given: the array starts
+		 * that big and doubles for the splits (a job's worth of
+		 * slots up front costs a 64 KiB allocation per submission).
+		 */
+		if (s->cap == s->max)
+			return ERR_PTR(-E2BIG);
+		cap = min(s->max, 2 * s->cap);
+		out = kvrealloc(s->out, (s->cap + 1) * sizeof(*out), (cap + 1) * sizeof(*out),
+				GFP_KERNEL_ACCOUNT);
+		if (!out)
+			return ERR_PTR(-ENOMEM);
+		s->out = out;
+		s->job->cmds = out;
+		s->cap = cap;
+	}
 	cmd = &s->out[s->n++];
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->opcode = cpu_to_le32(opcode);
@@ -1051,8 +1072,8 @@ static int ivgpu_xlate_fill(struct ivgpu_submit *s, const struct drm_ivgpu_cmd *
 		addr = ivgpu_xlate_addr(dst, c->dst_offset + done, &left);
 		n = min(c->size - done, left);
 		cmd = ivgpu_xlate_next(s, IVGPU_CMD_FILL, 0);
-		if (!cmd)
-			return -E2BIG;
+		if (IS_ERR(cmd))
+			return PTR_ERR(cmd);
 		cmd->arg[0] = cpu_to_le64(addr);
 		cmd->arg[1] = cpu_to_le64(n);
 		/* Byte k of the part is byte (done + k) % 4 of the pattern. */
@@ -1073,8 +1094,8 @@ static int ivgpu_xlate_copy_parts(struct ivgpu_submit *s, struct ivgpu_bo *dst, 
 		saddr = ivgpu_xlate_addr(src, soff + done, &sleft);
 		n = min3(len - done, dleft, sleft);
 		cmd = ivgpu_xlate_next(s, IVGPU_CMD_COPY, 0);
-		if (!cmd)
-			return -E2BIG;
+		if (IS_ERR(cmd))
+			return PTR_ERR(cmd);
 		cmd->arg[0] = cpu_to_le64(daddr);
 		cmd->arg[1] = cpu_to_le64(saddr);
 		cmd->arg[2] = cpu_to_le64(n);
@@ -1108,8 +1129,8 @@ static int ivgpu_xlate_crc32(struct ivgpu_submit *s, const struct drm_ivgpu_cmd 
 			return 0;
 		/* The CRC-32 of nothing is 0. */
 		cmd = ivgpu_xlate_next(s, IVGPU_CMD_FILL, 0);
-		if (!cmd)
-			return -E2BIG;
+		if (IS_ERR(cmd))
+			return PTR_ERR(cmd);
 		cmd->arg[0] = cpu_to_le64(result);
 		cmd->arg[1] = cpu_to_le64(4);
 		return 0;
@@ -1119,8 +1140,8 @@ static int ivgpu_xlate_crc32(struct ivgpu_submit *s, const struct drm_ivgpu_cmd 
 		n = min(c->size - done, left);
 		/* Every part after the first continues from the one before. */
 		cmd = ivgpu_xlate_next(s, IVGPU_CMD_CRC32, done ? IVGPU_CMD_F_CRC_CONTINUE : flags);
-		if (!cmd)
-			return -E2BIG;
+		if (IS_ERR(cmd))
+			return PTR_ERR(cmd);
 		cmd->arg[0] = cpu_to_le64(addr);
 		cmd->arg[1] = cpu_to_le64(n);
 		cmd->arg[2] = cpu_to_le64(result);
@@ -1155,8 +1176,8 @@ static int ivgpu_xlate_blit(struct ivgpu_submit *s, const struct drm_ivgpu_cmd *
 		/* The rows from here whose source and destination stay in their blocks. */
 		rows = min3(h - r, (dleft - w) / dp + 1, (sleft - w) / sp + 1);
 		cmd = ivgpu_xlate_next(s, IVGPU_CMD_BLIT, 0);
-		if (!cmd)
-			return -E2BIG;
+		if (IS_ERR(cmd))
+			return PTR_ERR(cmd);
 		cmd->arg[0] = cpu_to_le64(daddr);
 		cmd->arg[1] = cpu_to_le64(saddr);
 		cmd->arg[2] = cpu_to_le64(dp);
@@ -1194,13 +1215,13 @@ static int ivgpu_submit_translate(struct ivgpu_submit *s)
 		case IVGPU_OP_HANG:
 			cmd = ivgpu_xlate_next(s, c->opcode == IVGPU_OP_NOP ? IVGPU_CMD_NOP :
 					       IVGPU_CMD_HANG, 0);
-			ret = cmd ? 0 : -E2BIG;
+			ret = PTR_ERR_OR_ZERO(cmd);
 			break;
 		case IVGPU_OP_STALL:
 			cmd = ivgpu_xlate_next(s, IVGPU_CMD_STALL, 0);
-			if (cmd)
+			if (!IS_ERR(cmd))
 				cmd->arg[0] = cpu_to_le64(c->arg);
-			ret = cmd ? 0 : -E2BIG;
+			ret = PTR_ERR_OR_ZERO(cmd);
 			break;
 		case IVGPU_OP_FILL:
 			ret = ivgpu_xlate_fill(s, c, dst);
@@ -1474,12 +1495,14 @@ int ivgpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 		}
 	}
 
-	job = ivgpu_job_create(ivgpu, &ifile->entity, ring->job_cmds - 1, ifile);
+	job = ivgpu_job_create(ivgpu, &ifile->entity, s.num_cmds, ifile);
 	if (IS_ERR(job)) {
 		ret = PTR_ERR(job);
 		goto out_put_syncobj;
 	}
+	s.job = job;
 	s.out = job->cmds;
+	s.cap = s.num_cmds;
 
 	ret = ivgpu_submit_take_bos(&s, job);
 	if (ret)

@@ -19,8 +19,9 @@
  * Stream: -j one-NOP jobs submitted back to back, an out-syncobj on the last
  * only, then a wait for it: jobs per second, and interrupts per job.
  *
- * Throughput, for each -s size: the co-processor's FILL of an object against
- * the CPU's memset() through its mapping, and its COPY of one object into
+ * Throughput, for each -s size (MiB; default 16,64, 0 for none): the
+ * co-processor's FILL of an object against the CPU's memset() through its
+ * mapping, and its COPY of one object into
  * another against the CPU's memcpy() between their mappings (mappings
  * touched first: no fault is timed).  The co-processor's time is its SUBMIT
  * to the end of the wait; the device's own busy time (debugfs ivgpu_ring
@@ -445,8 +446,8 @@ int main(int argc, char **argv)
 	static double raw[MAX_REPS][MAX_N], drv[MAX_REPS][MAX_N], sub[MAX_REPS][MAX_N];
 	static double kern[MAX_REPS][MAX_N], pool[MAX_REPS * MAX_N];
 	static double tp[MAX_SIZES][NTPUT][MAX_REPS], busy[MAX_SIZES][2][MAX_REPS];
-	double ratio[MAX_REPS], rate[MAX_REPS], irqs[MAX_REPS];
-	int reps = 5, n = 200, jobs = 1000, traced = 0, nsizes = 0, r, i, k, si, ret = 0;
+	double ratio[MAX_REPS], rate[MAX_REPS], irqs[MAX_REPS], pins[MAX_REPS], slides[MAX_REPS];
+	int reps = 5, n = 200, jobs = 1000, traced = 0, nsizes = -1, r, i, k, si, ret = 0;
 	struct drm_ivgpu_get_param gp = { .param = IVGPU_PARAM_BAR_CONFIG };
 	size_t sizes[MAX_SIZES];
 	struct obj a[MAX_SIZES] = { 0 }, b[MAX_SIZES] = { 0 };
@@ -467,9 +468,11 @@ int main(int argc, char **argv)
 			jobs = atoi(optarg);
 			break;
 		case 's':
+			nsizes = 0;
 			for (tok = strtok(optarg, ","); tok && nsizes < MAX_SIZES;
 			     tok = strtok(NULL, ","))
-				sizes[nsizes++] = strtoul(tok, NULL, 0) << 20;
+				if (strtoul(tok, NULL, 0))
+					sizes[nsizes++] = strtoul(tok, NULL, 0) << 20;
 			break;
 		case 't':
 			traced = atoi(optarg);
@@ -493,7 +496,8 @@ int main(int argc, char **argv)
 			MAX_REPS, MAX_N, MAX_TRACED);
 		return 2;
 	}
-	if (!nsizes) {
+	if (nsizes < 0) {
+		nsizes = 0;
 		sizes[nsizes++] = 16ul << 20;
 		sizes[nsizes++] = 64ul << 20;
 	}
@@ -543,10 +547,12 @@ int main(int argc, char **argv)
 	errors0 = ring_counter("errors") + ring_counter("timeouts");
 
 	for (r = 0; r < reps && !ret; r++) {
-		long long irq0;
+		long long irq0, pin0, slide0;
 		uint64_t t0;
 
 		/* Latency: raw round trips and jobs, alternating. */
+		pin0 = ivgpu_tool_counter(dbg, "ivgpu_windows", "pins");
+		slide0 = ivgpu_tool_counter(dbg, "ivgpu_windows", "slides");
 		for (i = 0; i < n && !ret; i++) {
 			unsigned int seq;
 			uint64_t kns, s;
@@ -565,6 +571,9 @@ int main(int argc, char **argv)
 		if (ret)
 			break;
 		ratio[r] = median(drv[r], n) / median(raw[r], n);
+		/* With a small BAR, what the jobs did to the windows (the pings do nothing there). */
+		pins[r] = (double)(ivgpu_tool_counter(dbg, "ivgpu_windows", "pins") - pin0) / n;
+		slides[r] = (double)(ivgpu_tool_counter(dbg, "ivgpu_windows", "slides") - slide0) / n;
 
 		/* A stream of jobs, the last with the syncobj. */
 		irq0 = ring_counter("device_irqs");
@@ -672,6 +681,9 @@ int main(int argc, char **argv)
 		printf("stream of %d jobs: %.0f jobs/s (%.1f us each, %.2fx a raw round trip), %.2f interrupts per job\n",
 		       jobs, median(rate, reps), 1e6 / median(rate, reps),
 		       1e9 / median(rate, reps) / rawm, median(irqs, reps));
+		if (nwin > 0)
+			printf("banked windows: %.2f pins and %.3f slides per job\n", median(pins, reps),
+			       median(slides, reps));
 		if (kv) {
 			fprintf(kv, "latency raw_median_ns %.0f\nlatency raw_p99_ns %.0f\n", rawm, rawp);
 			fprintf(kv, "latency raw_kernel_ns %.0f\n", kernm);
@@ -682,10 +694,14 @@ int main(int argc, char **argv)
 			fprintf(kv, "stream jobs_per_s %.1f\nstream irqs_per_job %.4f\n",
 				median(rate, reps), median(irqs, reps));
 			fprintf(kv, "stream ns_per_job %.0f\n", 1e9 / median(rate, reps));
+			fprintf(kv, "latency pins_per_job %.4f\nlatency slides_per_job %.4f\n",
+				nwin > 0 ? median(pins, reps) : 0, nwin > 0 ? median(slides, reps) : 0);
 		}
 
-		printf("\n| size | operation | median ms | MB/s | engine busy ms | engine MB/s | engine / CPU |\n");
-		printf("|---|---|---:|---:|---:|---:|---:|\n");
+		if (nsizes) {
+			printf("\n| size | operation | median ms | MB/s | engine busy ms | engine MB/s | engine / CPU |\n");
+			printf("|---|---|---:|---:|---:|---:|---:|\n");
+		}
 		for (si = 0; si < nsizes; si++) {
 			double mib = sizes[si] / 1048576.0;
 
@@ -713,8 +729,9 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		printf("\n(median of %d; engine / CPU: the CPU's median time over the engine's, above 1 = the engine is faster)\n",
-		       reps);
+		if (nsizes)
+			printf("\n(median of %d; engine / CPU: the CPU's median time over the engine's, above 1 = the engine is faster)\n",
+			       reps);
 	}
 	if (traced_jobs > 0) {
 		static const char * const label[NSTAGES] = {
@@ -739,6 +756,7 @@ int main(int argc, char **argv)
 	if (kv) {
 		fprintf(kv, "config bar %s\n", gp.value == IVGPU_BAR_SMALL ? "small" : "large");
 		fprintf(kv, "config windows %lld\nconfig window_size %lld\n", nwin, wsize);
+		fprintf(kv, "config cpus %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
 		fprintf(kv, "config reps %d\nconfig samples %d\nconfig jobs %d\n", reps, n, jobs);
 		fprintf(kv, "config traced %d\n", traced_jobs > 0 ? traced_jobs : 0);
 		fprintf(kv, "config ping_reopen %d\n", ping_reopen);

@@ -181,15 +181,21 @@ static inline int ivgpu_tool_submit(int fd, const struct ivgpu_tool_cmdbuf *cb, 
 				    uint32_t n, const uint32_t *bos, uint32_t nbos,
 				    uint32_t out_syncobj)
 {
+	struct drm_ivgpu_submit_bo sbos[IVGPU_SUBMIT_MAX_BOS];
 	struct drm_ivgpu_submit s = {
 		.cmdbuf = cb->handle,
 		.cmd_offset = (uint64_t)first * sizeof(struct drm_ivgpu_cmd),
 		.cmd_size = (uint64_t)n * sizeof(struct drm_ivgpu_cmd),
-		.bo_handles = (uintptr_t)bos,
+		.bos = (uintptr_t)sbos,
 		.num_bos = nbos,
 		.out_syncobj = out_syncobj,
 	};
+	uint32_t i;
 
+	if (nbos > IVGPU_SUBMIT_MAX_BOS)
+		return -EINVAL;
+	for (i = 0; i < nbos; i++)
+		sbos[i] = (struct drm_ivgpu_submit_bo){ .handle = bos[i] };
 	return ioctl(fd, DRM_IOCTL_IVGPU_SUBMIT, &s) ? -errno : 0;
 }
 

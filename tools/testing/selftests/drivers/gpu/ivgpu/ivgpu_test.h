@@ -871,10 +871,10 @@ struct ivgpu_crc_job {
 static inline int ivgpu_crc_job_part(struct ivgpu_crc_job *j, uint64_t off, uint64_t size,
 				     bool cont)
 {
-	uint32_t bos[2] = { j->src, j->result };
+	struct drm_ivgpu_submit_bo bos[2] = { { .handle = j->src }, { .handle = j->result } };
 	struct drm_ivgpu_submit s = {
 		.cmdbuf = j->cmdbuf, .cmd_size = sizeof(struct drm_ivgpu_cmd),
-		.bo_handles = (uintptr_t)bos, .num_bos = 2, .out_syncobj = j->syncobj,
+		.bos = (uintptr_t)bos, .num_bos = 2, .out_syncobj = j->syncobj,
 	};
 	struct sync_file_info info = { 0 };
 	struct timespec ts;

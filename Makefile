@@ -7,7 +7,7 @@
 #   make check-long   make check, plus two more small-BAR configurations:
 #                 1 window of 64 KiB, and 4 windows of 2 MiB over 256 MiB
 #   make          build the module, the device model, the tests, the initramfs
-#   make bench    benchmarks in four VM boots; writes docs/perf.md (not a test)
+#   make bench    benchmarks in seven VM boots; writes docs/perf.md (not a test)
 #   make fuzz     a long UAPI fuzz in both BAR configurations (FUZZ_CALLS,
 #                 FUZZ_SEED to replay)
 #   make stress   processes and threads hammering objects for STRESS_TIME

@@ -1,21 +1,23 @@
 #!/bin/bash
 # make bench: CPU mapping performance of ivgpu against its peers, in one VM
 # boot, then ivgpu's banked windows (small BAR) against the large BAR, in
-# three more (see tools/ivgpu/ivgpu-bench.c for the method).  Writes
-# docs/perf.md and docs/perf-first-touch.svg.  Not a test: it judges
-# nothing by time alone.
+# three more (see tools/ivgpu/ivgpu-bench.c for the method), then the
+# co-processor against the raw doorbell round trip and the CPU, in three
+# more (tools/ivgpu/ivgpu-cbench.c).  Writes docs/perf.md and
+# docs/perf-first-touch.svg.  Not a test: it judges nothing by time alone.
 #
 # IVGPU_BENCH_REPS sets the repetitions (default 5); IVGPU_BENCH_RESIDENCY
 # the window_residency_us values of the contention rows (default
-# 0,200,1000,5000,20000); IVGPU_BENCH_PARTS=peers or =windows runs that
-# part alone and writes build/bench/ only, not docs/.
+# 0,200,1000,5000,20000); IVGPU_BENCH_PARTS=peers, =windows or =coproc (or
+# two of them) runs those parts alone and writes build/bench/ only, not
+# docs/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 build=${IVGPU_BUILD:-$top/build}
 reps=${IVGPU_BENCH_REPS:-5}
 out=$build/bench
-parts=${IVGPU_BENCH_PARTS:-peers windows}
+parts=${IVGPU_BENCH_PARTS:-peers windows coproc}
 mkdir -p "$out"
 start=$(date +%s)
 
@@ -144,9 +146,100 @@ if [[ " $parts " == *" windows "* ]]; then
 	' resid="$residencies" "$out/large.kv" "$out/small.kv" "$out/small1.kv" > "$out/windows.md"
 	cat "$out/windows.md"
 fi
+if [[ " $parts " == *" coproc "* ]]; then
+	# The co-processor (docs/coprocessor.md#performance): ivgpu-cbench in a
+	# large-BAR boot (two objects of 16 MiB and two of 64 MiB), in a
+	# small-BAR boot as make check runs it (64 MiB of VRAM, 2 windows of
+	# 1 MiB; 16 MiB objects), and, for the latency alone, in a large-BAR boot
+	# with one vCPU (no wake-up crosses to another vCPU, so the host's
+	# scheduling of two vCPU threads stays out).  Each compares within its
+	# own boot.
+	csamples=${IVGPU_BENCH_SAMPLES:-200}
+	cboot() {
+		local name=$1 cmd=$2
+		shift 2
+		"$here/ivgpu-vm" --timeout 900 --dmesg "$out/dmesg-$name.txt" "$@" -- \
+			"$cmd -c /tmp/c.kv && echo '# kv' && cat /tmp/c.kv" | tr -d '\r' > "$out/raw-$name.txt"
+		sed '/^# kv$/,$d' "$out/raw-$name.txt"
+		sed '1,/^# kv$/d' "$out/raw-$name.txt" > "$out/$name.kv"
+		grep -q '^config reps' "$out/$name.kv" || { echo "bench: the $name boot failed" >&2; exit 1; }
+	}
+	cboot coproc-large "ivgpu-cbench -r $reps -n $csamples -j 1000 -s 16,64 -t $csamples" --vram 256M
+	cboot coproc-small "ivgpu-cbench -r $reps -n $csamples -j 1000 -s 16 -t $csamples" \
+		--small-bar --vram 64M --windows 2 --window-size 1M
+	cboot coproc-1cpu "ivgpu-cbench -r $reps -n $csamples -j 1000 -s 0 -t $csamples" --smp 1
+
+	# The tables: the kv files hold "workload field value" lines.
+	awk '
+	function v(boot, key, field) { return val[boot, key, field] + 0 }
+	function us(x) { return sprintf("%.0f", x / 1e3) }
+	function mbs(boot, key) { return v(boot, key, "bytes") / 1048576 / (v(boot, key, "ns") / 1e9) }
+	FNR == 1 { boot = FILENAME; sub(".*/coproc-", "", boot); sub("\\.kv$", "", boot); boots[++nb] = boot }
+	{ val[boot, $1, $2] = $3; if ($1 ~ /^fill-/ && $2 == "bytes") size[boot, ++ns[boot]] = $3 / 1048576 }
+	END {
+		for (i = 1; i <= nb; i++) {
+			b = boots[i]
+			label[b] = val[b, "config", "bar"] == "small" ? "small BAR, " v(b, "config", "windows") " windows of " v(b, "config", "window_size") / 1048576 " MiB" : "large BAR"
+			label[b] = label[b] ", " v(b, "config", "cpus") " vCPU" (v(b, "config", "cpus") > 1 ? "s" : "")
+		}
+		n = v("large", "config", "samples") * v("large", "config", "reps")
+		printf "\nSubmit-to-signal latency: a one-NOP job (SUBMIT with an out-syncobj, then SYNCOBJ_WAIT) against the raw doorbell round trip (a read of debugfs ivgpu_ping), %d of each, alternating, per boot:\n\n", n
+		print "| configuration | raw round trip, median / p99 us | its doorbell -> interrupt us | job, median / p99 us | SUBMIT ioctl us | job / raw | at most 2x | stream, jobs/s | stream, per job / raw round trip | interrupts per job | window pins / slides per job |"
+		print "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+		for (i = 1; i <= nb; i++) {
+			b = boots[i]
+			r = v(b, "latency", "ratio")
+			printf "| %s | %s / %s | %s | %s / %s | %s | %.2fx (%.2f-%.2f) | %s | %.0f | %.2fx | %.2f | %s |\n", label[b],
+				us(v(b, "latency", "raw_median_ns")), us(v(b, "latency", "raw_p99_ns")),
+				us(v(b, "latency", "raw_kernel_ns")),
+				us(v(b, "latency", "job_median_ns")), us(v(b, "latency", "job_p99_ns")),
+				us(v(b, "latency", "submit_ns")), r, v(b, "latency", "ratio_min"),
+				v(b, "latency", "ratio_max"), r <= 2 ? "yes" : "NO",
+				v(b, "stream", "jobs_per_s"),
+				v(b, "stream", "ns_per_job") / v(b, "latency", "raw_median_ns"),
+				v(b, "stream", "irqs_per_job"),
+				(v(b, "config", "windows") > 0 ? sprintf("%.2f / %.3f", v(b, "latency", "pins_per_job"), v(b, "latency", "slides_per_job")) : "-")
+		}
+
+		print "\nWhere the time goes, with tracepoints on (syscalls, gpu_scheduler, irq; medians of each stage, so they need not add up; the tracing slows both paths):\n"
+		printf "| stage |"
+		for (i = 1; i <= nb; i++)
+			printf " %s us |", label[boots[i]]
+		printf "\n|---|"
+		for (i = 1; i <= nb; i++)
+			printf "---:|"
+		printf "\n"
+		split("submit_ns queue_ns device_ns irq_ns wake_ns total_ns ping_device_ns ping_wake_ns ping_total_ns ping_kernel_ns", key, " ")
+		split("job: SUBMIT ioctl|job: pushed -> the scheduler thread runs it (drm_sched_job -> drm_run_job)|job: run_job -> ring interrupt (ring write, doorbell, engine, MSI-X)|job: interrupt -> job done (drm_sched_process_job)|job: done -> SYNCOBJ_WAIT returns|job: total|raw: pread -> ping interrupt|raw: interrupt -> pread returns|raw: total|raw: doorbell -> interrupt, kernel-timed", name, "|")
+		for (k = 1; k <= 10; k++) {
+			printf "| %s |", name[k]
+			for (i = 1; i <= nb; i++)
+				printf " %s |", v(boots[i], "config", "traced") ? us(v(boots[i], "trace", key[k])) : "-"
+			printf "\n"
+		}
+
+		print "\nThroughput of the engine against the CPU through the mapping (mappings touched before; the engine'"'"'s time is SUBMIT to the end of the wait, its own busy time beside it):\n"
+		print "| configuration | size | FILL MB/s | memset MB/s | FILL / memset | COPY MB/s | memcpy MB/s | COPY / memcpy | engine busy MB/s, FILL / COPY |"
+		print "|---|---|---:|---:|---:|---:|---:|---:|---|"
+		for (i = 1; i <= nb; i++) {
+			b = boots[i]
+			for (k = 1; k <= ns[b]; k++) {
+				m = size[b, k]
+				f = mbs(b, "fill-" m); ms = mbs(b, "memset-" m)
+				c = mbs(b, "copy-" m); mc = mbs(b, "memcpy-" m)
+				printf "| %s | %d MiB | %.0f | %.0f | %.1fx | %.0f | %.0f | %.1fx | %.0f / %.0f |\n",
+					label[b], m, f, ms, f / ms, c, mc, c / mc,
+					m / (v(b, "fill-" m, "busy_ns") / 1e9), m / (v(b, "copy-" m, "busy_ns") / 1e9)
+			}
+		}
+	}
+	' "$out/coproc-large.kv" "$out/coproc-small.kv" "$out/coproc-1cpu.kv" > "$out/coproc.md"
+	cat "$out/coproc.md"
+fi
+
 elapsed=$(( $(date +%s) - start ))
 echo "bench: $parts took $((elapsed / 60)) min $((elapsed % 60)) s"
-if [[ "$parts" != "peers windows" ]]; then
+if [[ "$parts" != "peers windows coproc" ]]; then
 	exit 0
 fi
 
@@ -232,6 +325,26 @@ FTR
 
 $reps repetitions each, interleaved; every ratio is a ratio of medians except
 *two / one* and *slower one / one*, medians of the per-repetition ratios.
+
+## Co-processor
+
+\`ivgpu-cbench\` in three more boots ([coprocessor.md](coprocessor.md#performance)
+has the method): the large BAR with 256 MiB of VRAM, the small BAR as
+\`make check\` runs it, and, for the latency alone, the large BAR with one
+vCPU, where no wake-up crosses vCPUs (each vCPU is a host thread, and the
+host is shared). *Latency*: $(( csamples * reps )) one-NOP jobs, each
+SUBMIT with an out-syncobj then SYNCOBJ_WAIT, alternating with as many raw
+round trips (one read of debugfs \`ivgpu_ping\`: doorbell, ping interrupt,
+wake-up), $reps repetitions; *job / raw* is the median of the repetitions'
+ratios of medians (their range in brackets), the target at most 2x.
+*Stream*: 1000 jobs submitted back to back, the syncobj on the last.
+*Where the time goes*: as many again of each with tracepoints on.
+*Throughput*: the engine's FILL and COPY of whole objects against the CPU's
+memset and memcpy through their mappings, interleaved, medians of $reps.
+FTR
+	cat "$out/coproc.md"
+	cat <<FTR
+
 The raw numbers are in build/bench/ after a run.
 FTR
 } > "$top/docs/perf.md"

@@ -89,9 +89,10 @@ int main(void)
 		       "                      bank granule %s\n", nwin, human(wsize, a, sizeof(a)),
 		       human(visible, b, sizeof(b)), human(vram, c, sizeof(c)),
 		       human(granule, d, sizeof(d)));
-	printf("  capabilities:      %s%s%s\n", caps & IVGPU_CAPS_PING ? " ping" : "",
+	printf("  capabilities:      %s%s%s%s\n", caps & IVGPU_CAPS_PING ? " ping" : "",
 	       caps & IVGPU_CAPS_LARGE_BAR ? " large-bar" : "",
-	       caps & IVGPU_CAPS_WINDOWS ? " windows" : "");
+	       caps & IVGPU_CAPS_WINDOWS ? " windows" : "",
+	       caps & IVGPU_CAPS_COPROC ? " coproc" : "");
 
 	if (ivgpu_tool_debugfs(dir, sizeof(dir)))
 		snprintf(pp, sizeof(pp), "%s/ivgpu_ping", dir);

@@ -113,10 +113,18 @@ static struct ivgpu_bo *ivgpu_bo_create(struct ivgpu_device *ivgpu, u64 size,
 		goto err_free_bo;
 	}
 
-	/* New VRAM reads as zeros (through banked windows with a small BAR). */
-	ret = ivgpu_kmap_clear_vram(ivgpu, res);
-	if (ret)
-		goto err_free_vram;
+	/*
+	 * New VRAM reads as zeros: the co-processor clears it when there is
+	 * one, else (or if its jobs failed) the CPU does, through banked
+	 * windows with a small BAR.
+	 */
+	ret = ivgpu_ring_clear_vram(ivgpu, res);
+	if (ret) {
+		ret = ivgpu_kmap_clear_vram(ivgpu, res);
+		if (ret)
+			goto err_free_vram;
+		atomic64_inc(&ivgpu->ring.stats.clears_cpu);
+	}
 	bo->vram = res;
 	bo->num_blocks = res->num_extents;
 
@@ -428,8 +436,14 @@ out_exit:
  * place, copy, switch, free the old VRAM.  An object created contiguous
  * (or a frame buffer) stays contiguous, and keeps its alignment.
  *
- * Return: 0, -EBUSY while a file holds a kernel mapping of the object, or
- * the allocation's or the copy's error (the object is then unchanged).
+ * The co-processor copies when the device has one (the CPU if it fails).
+ * No co-processor job may be using the object: its VRAM stays where it is
+ * until their fences signal.
+ *
+ * Return: 0, -EAGAIN while a co-processor job uses the object (wait for
+ * the fences in its reservation object, then try again), -EBUSY while a
+ * file holds a kernel mapping of the object, or the allocation's or the
+ * copy's error (the object is then unchanged).
  */
 int ivgpu_bo_move_locked(struct ivgpu_bo *bo, bool contiguous)
 {
@@ -438,6 +452,9 @@ int ivgpu_bo_move_locked(struct ivgpu_bo *bo, bool contiguous)
 	int ret;
 
 	dma_resv_assert_held(bo->base.resv);
+
+	if (!dma_resv_test_signaled(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP))
+		return -EAGAIN;
 
 	/* A kernel mapping a file holds must keep pointing at the data. */
 	if (bo->kmap_pins)
@@ -452,10 +469,14 @@ int ivgpu_bo_move_locked(struct ivgpu_bo *bo, bool contiguous)
 	ivgpu_mmap_zap(bo, 0, bo->base.size);
 	ivgpu_kmap_drop_idle(bo);
 
-	ret = ivgpu_kmap_copy_vram(ivgpu, new, old);
+	ret = ivgpu_ring_copy_vram(ivgpu, new, old);
 	if (ret) {
-		ivgpu_vram_free(ivgpu, new);
-		return ret;
+		ret = ivgpu_kmap_copy_vram(ivgpu, new, old);
+		if (ret) {
+			ivgpu_vram_free(ivgpu, new);
+			return ret;
+		}
+		atomic64_inc(&ivgpu->ring.stats.copies_cpu);
 	}
 
 	ivgpu_window_untrack(ivgpu, old);
@@ -488,8 +509,9 @@ static int ivgpu_bo_move(struct ivgpu_bo *bo, bool contiguous)
  * @file: the caller's file
  *
  * An object created contiguous (or a frame buffer) stays contiguous, and
- * keeps its alignment.  The CPU copies, through banked windows with a
- * small BAR.
+ * keeps its alignment.  The move waits for the object's co-processor jobs
+ * first.  The co-processor copies, or the CPU (through banked windows with
+ * a small BAR).
  *
  * Return: 0 or a negative errno, as &struct drm_ivgpu_gem_move documents.
  */
@@ -497,6 +519,7 @@ int ivgpu_ioctl_gem_move(struct drm_device *drm, void *data, struct drm_file *fi
 {
 	struct drm_ivgpu_gem_move *args = data;
 	struct ivgpu_bo *bo;
+	long waited;
 	int ret;
 	int idx;
 
@@ -505,19 +528,35 @@ int ivgpu_ioctl_gem_move(struct drm_device *drm, void *data, struct drm_file *fi
 
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
-
 	bo = ivgpu_bo_lookup(file, args->handle);
-	if (!bo) {
-		ret = -ENOENT;
-		goto out_exit;
-	}
+	drm_dev_exit(idx);
+	if (!bo)
+		return -ENOENT;
 
-	ret = ivgpu_bo_move(bo, args->flags & IVGPU_MOVE_CONTIGUOUS);
+	do {
+		/*
+		 * Wait for the object's co-processor jobs with no lock held
+		 * and outside drm_dev_enter(): a queued job may wait for a
+		 * fence of someone else's (an in-syncobj), and neither a
+		 * submission needing the BO lock nor drm_dev_unplug() may wait
+		 * for that.
+		 */
+		waited = dma_resv_wait_timeout(bo->base.resv, DMA_RESV_USAGE_BOOKKEEP, true,
+					       MAX_SCHEDULE_TIMEOUT);
+		if (waited < 0) {
+			ret = waited;
+			break;
+		}
+		if (!drm_dev_enter(drm, &idx)) {
+			ret = -ENODEV;
+			break;
+		}
+		ret = ivgpu_bo_move(bo, args->flags & IVGPU_MOVE_CONTIGUOUS);
+		drm_dev_exit(idx);
+	} while (ret == -EAGAIN);
 	if (!ret)
 		args->num_blocks = READ_ONCE(bo->num_blocks);
 
 	ivgpu_bo_put(bo);
-out_exit:
-	drm_dev_exit(idx);
 	return ret;
 }

@@ -11,7 +11,9 @@
  * and, for memory management, "name value" lines (decimal) first:
  *
  * ivgpu_vram     total, used, largest_free (bytes), objects (allocations),
- *                then the buddy allocator's own dump
+ *                kernel_bytes and kernel_allocations (the driver's own, in
+ *                used and objects: the co-processor's ring), then the buddy
+ *                allocator's own dump
  * ivgpu_mm       faults, pages_inserted, zaps, pages_zapped, revokes, moves,
  *                bytes_moved
  * ivgpu_kmap     hits, misses, live, in_use, bytes_mapped, released
@@ -31,6 +33,11 @@
  * ivgpu_windows  small BAR: windows, window_size, granule, the window
  *                counters (slides, steals, zaps, pins, splits, ...), then
  *                one line per window: "window I bank B pins P inserted N"
+ * ivgpu_ring     the co-processor: present, the ring's place, the driver's
+ *                counters (jobs, kernel_jobs, cmds, fences, timeouts,
+ *                resets, errors, clears, clears_cpu, copies, copies_cpu),
+ *                then the device's registers (head, tail, status,
+ *                fence_seq, device_cmds, ...)
  */
 
 #include <linux/debugfs.h>
@@ -83,6 +90,16 @@ static const struct {
 	IVGPU_DEBUGFS_REG(ERROR_CODE, 32),
 	IVGPU_DEBUGFS_REG(ERROR_COUNT, 32),
 	IVGPU_DEBUGFS_REG(ERROR_ARG, 64),
+	IVGPU_DEBUGFS_REG(RING_BASE, 64),
+	IVGPU_DEBUGFS_REG(RING_SIZE, 32),
+	IVGPU_DEBUGFS_REG(RING_STATUS, 32),
+	IVGPU_DEBUGFS_REG(RING_HEAD, 32),
+	IVGPU_DEBUGFS_REG(RING_TAIL, 32),
+	IVGPU_DEBUGFS_REG(FENCE_SEQ, 64),
+	IVGPU_DEBUGFS_REG(RESET_REQ_SEQ, 32),
+	IVGPU_DEBUGFS_REG(RESET_ACK_SEQ, 32),
+	IVGPU_DEBUGFS_REG(RING_CMDS, 64),
+	IVGPU_DEBUGFS_REG(RING_RESETS, 64),
 };
 
 static int ivgpu_debugfs_regs_show(struct seq_file *m, void *data)
@@ -120,10 +137,11 @@ static int ivgpu_debugfs_config_show(struct seq_file *m, void *data)
 
 	seq_printf(m, "device version: %u.%u\n", IVGPU_VERSION_MAJOR_OF(c->version),
 		   IVGPU_VERSION_MINOR_OF(c->version));
-	seq_printf(m, "capabilities: 0x%llx%s%s%s\n", c->caps,
+	seq_printf(m, "capabilities: 0x%llx%s%s%s%s\n", c->caps,
 		   c->caps & IVGPU_CAP_PING ? " ping" : "",
 		   c->caps & IVGPU_CAP_LARGE_BAR ? " large-bar" : "",
-		   c->caps & IVGPU_CAP_WINDOWS ? " windows" : "");
+		   c->caps & IVGPU_CAP_WINDOWS ? " windows" : "",
+		   c->caps & IVGPU_CAP_COPROC ? " coproc" : "");
 	seq_printf(m, "vram size: %llu bytes (%s)\n", c->vram_size,
 		   ivgpu_size_str(c->vram_size, buf, sizeof(buf)));
 	seq_printf(m, "bar%d: %llu bytes at %pa, device lays out %llu bytes, registers %u bytes\n",
@@ -211,6 +229,9 @@ static int ivgpu_debugfs_vram_show(struct seq_file *m, void *data)
 	seq_printf(m, "used %llu\n", used);
 	seq_printf(m, "largest_free %llu\n", largest);
 	seq_printf(m, "objects %u\n", objects);
+	/* The driver's own allocations, counted in used and objects: the ring. */
+	seq_printf(m, "kernel_bytes %llu\n", ivgpu->ring.vram ? (u64)ivgpu->ring.size : 0);
+	seq_printf(m, "kernel_allocations %u\n", ivgpu->ring.vram ? 1 : 0);
 	ivgpu_vram_print(ivgpu, &p);
 	return 0;
 }
@@ -257,6 +278,14 @@ static int ivgpu_debugfs_windows_show(struct seq_file *m, void *data)
 	return 0;
 }
 
+static int ivgpu_debugfs_ring_show(struct seq_file *m, void *data)
+{
+	struct drm_printer p = drm_seq_file_printer(m);
+
+	ivgpu_ring_print(ivgpu_of_seq(m), &p);
+	return 0;
+}
+
 static int ivgpu_debugfs_objects_show(struct seq_file *m, void *data)
 {
 	struct drm_printer p = drm_seq_file_printer(m);
@@ -275,6 +304,7 @@ static const struct drm_info_list ivgpu_debugfs_list[] = {
 	{ "ivgpu_kmap", ivgpu_debugfs_kmap_show, 0, NULL },
 	{ "ivgpu_objects", ivgpu_debugfs_objects_show, 0, NULL },
 	{ "ivgpu_windows", ivgpu_debugfs_windows_show, 0, NULL },
+	{ "ivgpu_ring", ivgpu_debugfs_ring_show, 0, NULL },
 };
 
 static int ivgpu_debugfs_dump_show(struct seq_file *m, void *data)

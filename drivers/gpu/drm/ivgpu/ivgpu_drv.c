@@ -34,6 +34,8 @@ struct ivgpu_modparams ivgpu_modparams = {
 	.kmap_per_file = 64,
 	.bank_timeout_ms = 2000,
 	.window_residency_us = 200,
+	.job_timeout_ms = 2000,
+	.use_coproc = true,
 };
 EXPORT_SYMBOL_FOR_IVGPU_KUNIT(ivgpu_modparams);
 
@@ -56,11 +58,18 @@ MODULE_PARM_DESC(bank_timeout_ms,
 module_param_named(window_residency_us, ivgpu_modparams.window_residency_us, uint, 0644);
 MODULE_PARM_DESC(window_residency_us,
 		 "Microseconds a small BAR's window keeps its bank before another task's fault may slide it away (default 200, range 0-100000, 0 = at once)");
+module_param_named(job_timeout_ms, ivgpu_modparams.job_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "Milliseconds a co-processor job may run before it is timed out, its fence set to -ETIMEDOUT and the engine reset; a change applies from the next job that starts (default 2000, range 1-60000)");
+module_param_named(use_coproc, ivgpu_modparams.use_coproc, bool, 0644);
+MODULE_PARM_DESC(use_coproc,
+		 "Zero new objects and copy moved objects with the device's co-processor when it has one; N = with the CPU (default Y)");
 
 static int ivgpu_ioctl_get_param(struct drm_device *drm, void *data,
 				 struct drm_file *file)
 {
 	const struct ivgpu_config *c = &to_ivgpu(drm)->config;
+	const struct ivgpu_ring *ring = &to_ivgpu(drm)->ring;
 	struct drm_ivgpu_get_param *args = data;
 	u64 unused;
 	int ret = 0;
@@ -108,6 +117,12 @@ static int ivgpu_ioctl_get_param(struct drm_device *drm, void *data,
 	case IVGPU_PARAM_VRAM_LARGEST_FREE:
 		ivgpu_vram_stats(to_ivgpu(drm), &unused, &args->value, NULL);
 		break;
+	case IVGPU_PARAM_VRAM_KERNEL:
+		args->value = ring->present ? ring->size : 0;
+		break;
+	case IVGPU_PARAM_SUBMIT_MAX_CMDS:
+		args->value = ring->present ? ring->job_cmds - 1 : 0;
+		break;
 	default:
 		ret = -EINVAL;
 		break;
@@ -120,10 +135,16 @@ static int ivgpu_ioctl_get_param(struct drm_device *drm, void *data,
 static int ivgpu_open(struct drm_device *drm, struct drm_file *file)
 {
 	struct ivgpu_file *ifile;
+	int ret;
 
 	ifile = kzalloc(sizeof(*ifile), GFP_KERNEL);
 	if (!ifile)
 		return -ENOMEM;
+	ret = ivgpu_ring_file_init(to_ivgpu(drm), ifile);
+	if (ret) {
+		kfree(ifile);
+		return ret;
+	}
 	ivgpu_kmap_file_init(ifile);
 	file->driver_priv = ifile;
 	return 0;
@@ -133,6 +154,7 @@ static void ivgpu_postclose(struct drm_device *drm, struct drm_file *file)
 {
 	struct ivgpu_file *ifile = file->driver_priv;
 
+	ivgpu_ring_file_fini(ifile);
 	ivgpu_kmap_file_fini(ifile);
 	kfree(ifile);
 }
@@ -148,6 +170,8 @@ static const struct drm_ioctl_desc ivgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(IVGPU_GEM_MOVE, ivgpu_ioctl_gem_move, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(IVGPU_GEM_MAP, ivgpu_ioctl_gem_map, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(IVGPU_GEM_UNMAP, ivgpu_ioctl_gem_unmap, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_SUBMIT, ivgpu_ioctl_submit, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IVGPU_GEM_WAIT, ivgpu_ioctl_gem_wait, DRM_RENDER_ALLOW),
 };
 
 /* The DRM core's GEM file operations, with this driver's mmap (ivgpu_mmap.c). */
@@ -164,7 +188,7 @@ static const struct file_operations ivgpu_fops = {
 };
 
 static const struct drm_driver ivgpu_drm_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE,
 	.open = ivgpu_open,
 	.postclose = ivgpu_postclose,
 	.ioctls = ivgpu_ioctls,
@@ -214,6 +238,8 @@ static int ivgpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	BUILD_BUG_ON(IVGPU_CAPS_PING != IVGPU_CAP_PING);
 	BUILD_BUG_ON(IVGPU_CAPS_LARGE_BAR != IVGPU_CAP_LARGE_BAR);
 	BUILD_BUG_ON(IVGPU_CAPS_WINDOWS != IVGPU_CAP_WINDOWS);
+	BUILD_BUG_ON(IVGPU_CAPS_COPROC != IVGPU_CAP_COPROC);
+	BUILD_BUG_ON(IVGPU_STALL_MAX_NS != IVGPU_CMD_STALL_MAX_NS);
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -273,6 +299,11 @@ static int ivgpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	/* The co-processor, if any: its resets are acknowledged by interrupt. */
+	ret = ivgpu_ring_init(ivgpu);
+	if (ret)
+		return ret;
+
 	ret = drm_dev_register(&ivgpu->drm, 0);
 	if (ret)
 		return ret;
@@ -285,6 +316,12 @@ static void ivgpu_pci_remove(struct pci_dev *pdev)
 {
 	struct ivgpu_device *ivgpu = pci_get_drvdata(pdev);
 
+	/*
+	 * The co-processor first: ioctls in progress may wait for its jobs
+	 * (a creation for its clear, a move for its copy), and
+	 * drm_dev_unplug() waits for them.  Its jobs fail from now on.
+	 */
+	ivgpu_ring_unplug(ivgpu);
 	/*
 	 * After this, ioctls, faults and debugfs no longer reach the hardware,
 	 * and no user mapping has a page-table entry left.  Kernel mappings of

@@ -18,6 +18,7 @@
 
 struct drm_device;
 struct drm_file;
+struct drm_ivgpu_cmd;
 struct drm_ivgpu_gem_map;
 struct drm_minor;
 struct drm_printer;
@@ -44,6 +45,8 @@ struct vm_fault;
 #define IVGPU_BANK_TIMEOUT_MAX_MS	60000u
 /* Upper bound of the window_residency_us module parameter: 100 ms. */
 #define IVGPU_WINDOW_RESIDENCY_MAX_US	100000u
+/* Upper bound of the job_timeout_ms module parameter. */
+#define IVGPU_JOB_TIMEOUT_MAX_MS	60000u
 /* Largest dump debugfs ivgpu_bo_dump makes. */
 #define IVGPU_BO_DUMP_MAX		SZ_64K
 
@@ -89,6 +92,18 @@ struct ivgpu_modparams {
 	 * 0..IVGPU_WINDOW_RESIDENCY_MAX_US; 0 lets any fault steal at once.
 	 */
 	unsigned int window_residency_us;
+	/**
+	 * @job_timeout_ms: milliseconds a co-processor job may run before it
+	 * is timed out and the engine reset, clamped to
+	 * 1..IVGPU_JOB_TIMEOUT_MAX_MS; a change applies from the next job
+	 * that starts.
+	 */
+	unsigned int job_timeout_ms;
+	/**
+	 * @use_coproc: the driver zeroes new objects and copies moved ones
+	 * with the co-processor when the device has one; else the CPU does.
+	 */
+	bool use_coproc;
 };
 
 extern struct ivgpu_modparams ivgpu_modparams;
@@ -235,6 +250,22 @@ int ivgpu_ioctl_gem_pread(struct drm_device *drm, void *data, struct drm_file *f
 int ivgpu_ioctl_gem_pwrite(struct drm_device *drm, void *data, struct drm_file *file);
 int ivgpu_ioctl_gem_map(struct drm_device *drm, void *data, struct drm_file *file);
 int ivgpu_ioctl_gem_unmap(struct drm_device *drm, void *data, struct drm_file *file);
+
+/* ivgpu_ring.c */
+int ivgpu_ring_init(struct ivgpu_device *ivgpu);
+void ivgpu_ring_unplug(struct ivgpu_device *ivgpu);
+void ivgpu_ring_irq(struct ivgpu_device *ivgpu);
+void ivgpu_ring_error(struct ivgpu_device *ivgpu, u32 code, u64 arg);
+int ivgpu_ring_file_init(struct ivgpu_device *ivgpu, struct ivgpu_file *ifile);
+void ivgpu_ring_file_fini(struct ivgpu_file *ifile);
+int ivgpu_ring_clear_vram(struct ivgpu_device *ivgpu, const struct ivgpu_vram_res *res);
+int ivgpu_ring_copy_vram(struct ivgpu_device *ivgpu, const struct ivgpu_vram_res *dst,
+			 const struct ivgpu_vram_res *src);
+int ivgpu_submit_check_cmd(const struct drm_ivgpu_cmd *c, u64 dst_size, u64 src_size,
+			   bool same);
+void ivgpu_ring_print(struct ivgpu_device *ivgpu, struct drm_printer *p);
+int ivgpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
+int ivgpu_ioctl_gem_wait(struct drm_device *drm, void *data, struct drm_file *file);
 
 /* ivgpu_check.c */
 int ivgpu_check_bo(struct ivgpu_bo *bo, u32 kind, u64 seed, u32 flags,

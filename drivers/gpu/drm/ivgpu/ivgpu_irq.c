@@ -54,6 +54,18 @@ static const char *ivgpu_error_name(u32 code)
 		return "none";
 	case IVGPU_ERROR_BAD_DOORBELL:
 		return "unknown doorbell vector";
+	case IVGPU_ERROR_CMD_OPCODE:
+		return "co-processor: unknown opcode";
+	case IVGPU_ERROR_CMD_FLAGS:
+		return "co-processor: bad flags";
+	case IVGPU_ERROR_CMD_RANGE:
+		return "co-processor: address outside VRAM";
+	case IVGPU_ERROR_CMD_ARG:
+		return "co-processor: bad argument";
+	case IVGPU_ERROR_RING_CONFIG:
+		return "co-processor: bad ring";
+	case IVGPU_ERROR_RING_TAIL:
+		return "co-processor: bad tail";
 	default:
 		return "unknown error";
 	}
@@ -80,6 +92,9 @@ static irqreturn_t ivgpu_irq_error(int irq, void *arg)
 
 	drm_err_ratelimited(&ivgpu->drm, "device error %u (%s), argument 0x%llx, %u errors so far\n",
 			    code, ivgpu_error_name(code), err_arg, count);
+	/* The engine stopped: the ring's timeout handler resets it now. */
+	if (code >= IVGPU_ERROR_CMD_OPCODE && code <= IVGPU_ERROR_RING_TAIL)
+		ivgpu_ring_error(ivgpu, code, err_arg);
 	return IRQ_HANDLED;
 }
 
@@ -92,16 +107,12 @@ static irqreturn_t ivgpu_irq_bank(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
-/*
- * Vectors nothing raises yet: the ring code will take them over.
- * They are counted (see debugfs) and only the first one is logged.
- */
-static irqreturn_t ivgpu_irq_unused(int irq, void *arg)
+static irqreturn_t ivgpu_irq_ring(int irq, void *arg)
 {
 	struct ivgpu_irq_vector *vec = arg;
 
-	if (atomic64_inc_return(&vec->count) == 1)
-		drm_dbg(&vec->ivgpu->drm, "spurious %s interrupt\n", vec->name);
+	atomic64_inc(&vec->count);
+	ivgpu_ring_irq(vec->ivgpu);
 	return IRQ_HANDLED;
 }
 
@@ -111,7 +122,7 @@ static const struct {
 } ivgpu_irq_desc[IVGPU_NUM_VECTORS] = {
 	[IVGPU_IRQ_PING] = { "ping", ivgpu_irq_ping },
 	[IVGPU_IRQ_BANK] = { "bank", ivgpu_irq_bank },
-	[IVGPU_IRQ_RING] = { "ring", ivgpu_irq_unused },
+	[IVGPU_IRQ_RING] = { "ring", ivgpu_irq_ring },
 	[IVGPU_IRQ_ERROR] = { "error", ivgpu_irq_error },
 };
 

@@ -22,6 +22,7 @@
 #include <drm/drm_buddy.h>
 #include <drm/drm_device.h>
 #include <drm/drm_gem.h>
+#include <drm/gpu_scheduler.h>
 
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
 #include <linux/fault-inject.h>
@@ -56,8 +57,22 @@ struct ivgpu_device;
  * Nothing takes mmap_lock, or calls copy_to_user()/copy_from_user() (which
  * may fault, and so take mmap_lock and a BO lock), while holding a BO lock:
  * pread/pwrite copy through a kernel bounce buffer with the BO lock
- * dropped, and GEM_MAP's vm_mmap() runs with no BO lock held.  Only one BO
- * lock is ever held at a time, so no ww_acquire_ctx is needed.
+ * dropped, and GEM_MAP's vm_mmap() runs with no BO lock held.
+ *
+ * The co-processor (ivgpu_ring.c) adds:
+ *
+ *   BO locks of a submission  (all of a job's objects, with a ww_acquire_ctx)
+ *     &ivgpu_file.submit_lock (arm and push of the file's jobs)
+ *   &ivgpu_ring.lock          (ring writes and resets: run_job, the timeout
+ *                              handler, unplug)
+ *     &ivgpu_windows.lock     (small BAR: run_job pins a window to write)
+ *     &ivgpu_ring.fence_lock  (a spinlock taken from the interrupt; a leaf)
+ *
+ * A submission is the only path that holds several BO locks, always through
+ * one ww_acquire_ctx; every other path holds one at a time.  The fence
+ * signalling path (the interrupt, run_job, the timeout handler) takes no BO
+ * lock and allocates nothing, so waiting for a job's fence under a BO lock
+ * (GEM_MOVE, object creation) cannot deadlock.
  */
 
 /**
@@ -614,6 +629,109 @@ struct ivgpu_file {
 	 * entry is a &struct ivgpu_kmap this file holds one use of.
 	 */
 	struct xarray kmaps;
+	/**
+	 * @entity: the file's scheduler entity: its jobs run in submission
+	 * order.  Set up only when the device has a co-processor.
+	 */
+	struct drm_sched_entity entity;
+	/** @has_entity: @entity is set up. */
+	bool has_entity;
+	/** @submit_lock: arms and pushes the file's jobs, in order. */
+	struct mutex submit_lock;
+};
+
+/**
+ * struct ivgpu_ring_stats - counters of the co-processor
+ *
+ * Monotonic since probe; shown in debugfs ivgpu_ring.
+ */
+struct ivgpu_ring_stats {
+	/** @jobs: jobs queued, the driver's own included. */
+	atomic64_t jobs;
+	/** @kernel_jobs: of those, the driver's own (clears and moves). */
+	atomic64_t kernel_jobs;
+	/** @cmds: commands written to the ring, fences included. */
+	atomic64_t cmds;
+	/** @fences: hardware fences signalled by the ring interrupt. */
+	atomic64_t fences;
+	/** @timeouts: jobs that timed out and had their fence set to an error. */
+	atomic64_t timeouts;
+	/** @resets: engine resets (at probe, after a timeout or an error). */
+	atomic64_t resets;
+	/** @errors: co-processor errors the device reported. */
+	atomic64_t errors;
+	/** @clears: new objects zeroed by the co-processor. */
+	atomic64_t clears;
+	/** @clears_cpu: new objects zeroed by the CPU. */
+	atomic64_t clears_cpu;
+	/** @copies: objects moved by the co-processor. */
+	atomic64_t copies;
+	/** @copies_cpu: objects moved by the CPU. */
+	atomic64_t copies_cpu;
+};
+
+/**
+ * struct ivgpu_ring - the co-processor: its ring in VRAM and its scheduler
+ *
+ * Set up by ivgpu_ring_init() when the device has IVGPU_CAP_COPROC; with no
+ * co-processor @present is false and nothing else is used.  See
+ * ivgpu_ring.c and docs/coprocessor.md.
+ */
+struct ivgpu_ring {
+	/** @present: the device has a co-processor and the ring is set up. */
+	bool present;
+	/** @vram: the ring's VRAM, from the heap; constant. */
+	struct ivgpu_vram_res *vram;
+	/** @base: VRAM offset of the ring; constant. */
+	u64 base;
+	/** @size: bytes of the ring, a power of two; constant. */
+	u32 size;
+	/** @job_cmds: commands one job may write, its fence included; constant. */
+	u32 job_cmds;
+	/** @map: large BAR: kernel mapping of the ring (device-managed), else NULL. */
+	void __iomem *map;
+	/**
+	 * @lock: serialises writes to the ring and resets; protects @tail,
+	 * @next_seq, @dead and @wedged.
+	 */
+	struct mutex lock;
+	/** @tail: byte offset in the ring where the next command goes. */
+	u32 tail;
+	/** @next_seq: sequence number of the next hardware fence. */
+	u64 next_seq;
+	/** @dead: the device is gone (unplugged): nothing reaches it any more. */
+	bool dead;
+	/** @wedged: a reset was not acknowledged: every job fails with -EIO. */
+	bool wedged;
+	/**
+	 * @resets: engine resets so far; a job whose commands were written
+	 * before the last reset is no longer on the ring.
+	 */
+	u32 resets;
+	/** @fence_lock: lock of the hardware fences; protects @fences and @error. */
+	spinlock_t fence_lock;
+	/** @fences: hardware fences of jobs on the ring, in sequence order. */
+	struct list_head fences;
+	/** @fence_context: dma_fence context of the hardware fences. */
+	u64 fence_context;
+	/** @error: IVGPU_ERROR_* the device reported since the last reset, or 0. */
+	u32 error;
+	/** @reset_wq: woken by the ring interrupt, which acknowledges resets. */
+	wait_queue_head_t reset_wq;
+	/** @sched: the GPU scheduler of the ring. */
+	struct drm_gpu_scheduler sched;
+	/** @sched_list: @sched, as drm_sched_entity_init() wants it. */
+	struct drm_gpu_scheduler *sched_list[1];
+	/** @kernel_entity: the driver's own jobs (clears and moves). */
+	struct drm_sched_entity kernel_entity;
+	/** @kernel_lock: arms and pushes the jobs of @kernel_entity. */
+	struct mutex kernel_lock;
+	/** @jobs: jobs not yet freed; teardown waits for 0. */
+	atomic_t jobs;
+	/** @jobs_wq: woken when @jobs drops to 0. */
+	wait_queue_head_t jobs_wq;
+	/** @stats: counters. */
+	struct ivgpu_ring_stats stats;
 };
 
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
@@ -667,6 +785,8 @@ struct ivgpu_device {
 	struct ivgpu_bo_dump dump;
 	/** @check: the request of debugfs ivgpu_vram_check. */
 	struct ivgpu_vram_check check;
+	/** @ring: the co-processor. */
+	struct ivgpu_ring ring;
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
 	/** @fault: the driver's own fault-injection points. */
 	struct ivgpu_fault fault;

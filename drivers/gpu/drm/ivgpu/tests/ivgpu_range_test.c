@@ -5,7 +5,8 @@
  * values near 2^64 that overflow when added or rounded.  Object sizes and
  * alignments (GEM_CREATE and GEM_MAP with CREATE), byte ranges (pread,
  * pwrite), mapping ranges (GEM_MAP, GEM_REVOKE, where size 0 means "to the
- * end"), GEM_MAP's flags, and the span of pages a user fault maps.
+ * end"), GEM_MAP's flags, the span of pages a user fault maps, and the
+ * checks of each co-processor command of DRM_IOCTL_IVGPU_SUBMIT.
  *
  * Each case walks a table; a failure names the row.
  */
@@ -268,6 +269,92 @@ static void range_prefault_clamped(struct kunit *test)
 	range_check_spans(test, rows, ARRAY_SIZE(rows));
 }
 
+#define OP(o, ...)	((struct drm_ivgpu_cmd){ .opcode = IVGPU_OP_##o, __VA_ARGS__ })
+
+/*
+ * One co-processor command against objects of OBJ4 (destination) and OBJ3
+ * (source) bytes, or one object when "same": opcodes, flags, fields a
+ * command does not use, ranges at and past the end and near 2^64, CRC
+ * results, BLIT pitches and spans, overlaps.
+ */
+static void range_submit_cmd(struct kunit *test)
+{
+	static const struct {
+		struct drm_ivgpu_cmd c;
+		bool same;
+		int ret;
+	} rows[] = {
+		{ OP(NOP), false, 0 },
+		{ OP(HANG), false, 0 },
+		{ OP(NOP, .flags = 1), false, -EINVAL },
+		{ OP(NOP, .size = 1), false, -EINVAL },
+		{ OP(HANG, .dst_handle = 1), false, -EINVAL },
+		{ { .opcode = 5 }, false, -EINVAL },	/* FENCE is the kernel's */
+		{ { .opcode = 8 }, false, -EINVAL },
+		{ { .opcode = U32_MAX }, false, -EINVAL },
+		{ OP(STALL, .arg = IVGPU_STALL_MAX_NS), false, 0 },
+		{ OP(STALL, .arg = IVGPU_STALL_MAX_NS + 1), false, -EINVAL },
+		{ OP(STALL, .arg = 1, .dst_pitch = 1), false, -EINVAL },
+		/* FILL: the whole object, empty at the end, one past, near 2^64. */
+		{ OP(FILL, .size = OBJ4, .arg = U32_MAX), false, 0 },
+		{ OP(FILL, .dst_offset = OBJ4), false, 0 },
+		{ OP(FILL, .dst_offset = OBJ4 + 1), false, -EINVAL },
+		{ OP(FILL, .dst_offset = 1, .size = OBJ4), false, -EINVAL },
+		{ OP(FILL, .dst_offset = U64_MAX, .size = 2), false, -EINVAL },
+		{ OP(FILL, .dst_offset = 8, .size = U64_MAX - 7), false, -EINVAL },
+		{ OP(FILL, .size = 4, .arg = 1ull << 32), false, -EINVAL },
+		{ OP(FILL, .size = 4, .src_offset = 1), false, -EINVAL },
+		{ OP(FILL, .size = 4, .flags = IVGPU_CMD_CRC32_CONTINUE), false, -EINVAL },
+		/* COPY: each side against its own object. */
+		{ OP(COPY, .size = OBJ3), false, 0 },
+		{ OP(COPY, .size = OBJ3 + 1), false, -EINVAL },
+		{ OP(COPY, .dst_offset = PG, .size = OBJ3), false, 0 },
+		{ OP(COPY, .src_offset = 1, .size = OBJ3), false, -EINVAL },
+		{ OP(COPY, .src_offset = 1ull << 63, .size = 1ull << 63), false, -EINVAL },
+		{ OP(COPY, .size = 4, .arg = 1), false, -EINVAL },
+		{ OP(COPY, .dst_offset = 1, .size = OBJ4 - 1), true, 0 },	/* memmove */
+		/* CRC32: the result is 4 aligned bytes inside, outside the range. */
+		{ OP(CRC32, .size = OBJ3, .dst_offset = OBJ4 - 4), false, 0 },
+		{ OP(CRC32, .size = OBJ3, .dst_offset = OBJ4 - 2), false, -EINVAL },
+		{ OP(CRC32, .size = OBJ3, .dst_offset = 2), false, -EINVAL },
+		{ OP(CRC32, .size = OBJ3, .dst_offset = U64_MAX - 3), false, -EINVAL },
+		{ OP(CRC32, .size = 16, .dst_offset = 16), true, 0 },
+		{ OP(CRC32, .size = 16, .dst_offset = 12), true, -EINVAL },
+		{ OP(CRC32, .size = 0, .dst_offset = 0), true, 0 },
+		{ OP(CRC32, .size = 4, .flags = 2), false, -EINVAL },
+		/* BLIT: pitches, spans to the last byte, overflows, overlaps. */
+		{ OP(BLIT, .size = 16, .arg = 3, .dst_pitch = 16, .src_pitch = 16), false, 0 },
+		{ OP(BLIT, .size = PG, .arg = 3, .dst_pitch = PG, .src_pitch = PG), false, 0 },
+		{ OP(BLIT, .size = PG, .arg = 4, .dst_pitch = PG, .src_pitch = PG), false,
+		  -EINVAL },
+		{ OP(BLIT, .size = 16, .arg = 2, .dst_pitch = 15, .src_pitch = 16), false,
+		  -EINVAL },
+		{ OP(BLIT, .size = 1, .arg = U64_MAX, .dst_pitch = 1, .src_pitch = 1), false,
+		  -EINVAL },
+		{ OP(BLIT, .size = 1, .arg = 3, .dst_pitch = 1ull << 63, .src_pitch = 1), false,
+		  -EINVAL },
+		{ OP(BLIT, .size = 16, .arg = 2, .dst_pitch = U64_MAX, .src_pitch = 16), false,
+		  -EINVAL },
+		{ OP(BLIT, .size = 0, .arg = 7, .dst_pitch = 0, .src_pitch = 0,
+		     .dst_offset = OBJ4), false, 0 },
+		{ OP(BLIT, .size = 16, .arg = 4, .dst_pitch = 64, .src_pitch = 64,
+		     .dst_offset = 8), true, 0 },
+		{ OP(BLIT, .size = 16, .arg = 4, .dst_pitch = 32, .src_pitch = 64,
+		     .dst_offset = 8), true, -EINVAL },
+		{ OP(BLIT, .size = 16, .arg = 4, .dst_pitch = 32, .src_pitch = 64,
+		     .dst_offset = PG), true, 0 },	/* apart: any pitches */
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		u64 src = rows[i].same ? OBJ4 : OBJ3;
+
+		KUNIT_EXPECT_EQ_MSG(test, ivgpu_submit_check_cmd(&rows[i].c, OBJ4, src,
+								 rows[i].same),
+				    rows[i].ret, "row %u (opcode %u)", i, rows[i].c.opcode);
+	}
+}
+
 static struct kunit_case ivgpu_range_cases[] = {
 	KUNIT_CASE(range_create_size),
 	KUNIT_CASE(range_create_alignment),
@@ -277,6 +364,7 @@ static struct kunit_case ivgpu_range_cases[] = {
 	KUNIT_CASE(range_map_args),
 	KUNIT_CASE(range_prefault_block),
 	KUNIT_CASE(range_prefault_clamped),
+	KUNIT_CASE(range_submit_cmd),
 	{}
 };
 

@@ -79,7 +79,7 @@ TEST_F(dev, params_match_device_model)
 
 TEST_F(dev, unknown_params_rejected)
 {
-	static const uint32_t bad[] = { 0, IVGPU_PARAM_VRAM_LARGEST_FREE + 1, 0x100, 0x7fffffff, 0xffffffff };
+	static const uint32_t bad[] = { 0, IVGPU_PARAM_SUBMIT_MAX_CMDS + 1, 0x100, 0x7fffffff, 0xffffffff };
 	unsigned int i;
 	uint64_t v;
 

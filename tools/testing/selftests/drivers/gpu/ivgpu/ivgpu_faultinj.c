@@ -897,14 +897,15 @@ static void object_ops(META, SELF, const char *what, int layout)
 }
 
 /*
- * A scattered layout: a filler object takes all but 4 MiB, 16 objects of
+ * A scattered layout: a filler object takes all the free VRAM but 4 MiB
+ * (the co-processor's ring, if any, holds some already), 16 objects of
  * 256 KiB take the rest, and every other one goes: 8 holes of 256 KiB with
  * no two side by side.  A 1 MiB object is then 4 extents, and so is the
  * place a move takes it to.
  */
 static void make_holes(META, SELF)
 {
-	struct fi_call c = { .size = self->vram - 16 * HOLE };
+	struct fi_call c = { .size = self->vram - ivgpu_vram_used(self->fd) - 16 * HOLE };
 	int i;
 
 	self->filler = make_bo(_metadata, self, &c);
@@ -1015,6 +1016,7 @@ TEST_F(fi, driver_points)
 	uint64_t used = ivgpu_vram_used(self->fd);
 	uint32_t h, h2, map_id;
 	uint8_t buf[64];
+	int ret;
 
 	FI_BEGIN();
 	arm_once(_metadata, "fail_vram_alloc");
@@ -1031,9 +1033,15 @@ TEST_F(fi, driver_points)
 	arm_once(_metadata, "fail_kmap");
 	ASSERT_EQ(-ENOMEM, ivgpu_bo_pread(self->fd, h, 0, buf, sizeof(buf)));
 	ASSERT_EQ(0, ivgpu_bo_pread(self->fd, h, 0, buf, sizeof(buf)));
-	/* A move copies through kernel mappings too. */
+	/*
+	 * A move copies through kernel mappings too, when the CPU copies (with
+	 * a co-processor, only if use_coproc is off).
+	 */
+	ASSERT_EQ(0, ivgpu_use_coproc(false));
 	arm_once(_metadata, "fail_kmap");
-	ASSERT_EQ(-ENOMEM, ivgpu_bo_move(self->fd, h2, 0, NULL));
+	ret = ivgpu_bo_move(self->fd, h2, 0, NULL);
+	ivgpu_use_coproc(true);
+	ASSERT_EQ(-ENOMEM, ret);
 	ASSERT_EQ(0, ivgpu_gem_close(self->fd, h));
 	ASSERT_EQ(0, ivgpu_gem_close(self->fd, h2));
 	ASSERT_EQ(used, ivgpu_vram_used(self->fd));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Fuzzing the ivgpu UAPI: every ivgpu ioctl, the DRM core's GEM_CLOSE and
+ * Fuzzing the ivgpu UAPI: every ivgpu ioctl (SUBMIT with random commands
+ * among them, each job waited for), the DRM core's GEM_CLOSE and
  * PRIME ioctls, and mmap/munmap/mremap/madvise of ivgpu mappings, called
  * with random and structurally hostile arguments (sizes and offsets near 0
  * and 2^64, live, freed and made-up handles, random flags and padding, user
@@ -79,6 +80,7 @@ struct fz {
 	uint8_t *check;		/* BUFSZ, for reading back what pwrite wrote */
 	uint8_t *ro;		/* one read-only page, then a PROT_NONE guard */
 	uint8_t *unmapped;	/* an address with nothing mapped */
+	uint32_t cmdbuf[NFILES];	/* the file's command buffer, for SUBMIT */
 	int closed_fd;		/* an fd number that is not open */
 	char desc[512];
 	int failures;
@@ -406,7 +408,7 @@ static void op_get_param(struct fz *f, int fi)
 	void *p;
 	int e;
 
-	gp.param = chance(f, 70) ? below(f, 13) : hostile32(f);
+	gp.param = chance(f, 70) ? below(f, IVGPU_PARAM_SUBMIT_MAX_CMDS + 2) : hostile32(f);
 	gp.pad = pad32(f);
 	gp.value = rnd(f);
 	fz_desc(f, "GET_PARAM fd%d param=%u pad=%u", fi, gp.param, gp.pad);
@@ -416,7 +418,8 @@ static void op_get_param(struct fz *f, int fi)
 		return check_eq(f, e, EFAULT);
 	check(f, e, OK | E(EINVAL) | E(EFAULT));
 	if (p == &gp)
-		check_eq(f, e, gp.param >= 1 && gp.param <= 11 && !gp.pad ? 0 : EINVAL);
+		check_eq(f, e, gp.param >= 1 && gp.param <= IVGPU_PARAM_SUBMIT_MAX_CMDS &&
+			 !gp.pad ? 0 : EINVAL);
 }
 
 static uint64_t pick_create_size(struct fz *f)
@@ -842,10 +845,165 @@ static void op_import(struct fz *f, int fi)
 	}
 }
 
+/* ---- the co-processor ---- */
+
+/* The file's command buffer (kind CMDBUF, 64 KiB), made again when closed. */
+static uint32_t fz_cmdbuf(struct fz *f, int fi)
+{
+	uint32_t h;
+
+	if (f->cmdbuf[fi] && obj_find(f, fi, f->cmdbuf[fi]))
+		return f->cmdbuf[fi];
+	make_room(f, fi);
+	if (ivgpu_bo_create_full(f->fd[fi], 64 * 1024, 0, IVGPU_BO_CMDBUF, 0, &h, NULL))
+		return 0;
+	obj_add(f, fi, h, 64 * 1024);
+	f->cmdbuf[fi] = h;
+	return h;
+}
+
+/* One command: mostly well formed on the file's objects, with hostile fields. */
+static void fz_cmd(struct fz *f, int fi, struct drm_ivgpu_cmd *c)
+{
+	static const uint32_t ops[] = {
+		IVGPU_OP_NOP, IVGPU_OP_FILL, IVGPU_OP_COPY, IVGPU_OP_CRC32, IVGPU_OP_BLIT,
+		IVGPU_OP_STALL,
+	};
+	struct obj *d, *sr;
+	uint64_t dsz, ssz;
+
+	memset(c, 0, sizeof(*c));
+	c->opcode = chance(f, 90) ? ops[below(f, IVGPU_ARRAY_SIZE(ops))] : hostile32(f);
+	c->flags = chance(f, 85) ? 0 : chance(f, 50) ? IVGPU_CMD_CRC32_CONTINUE : hostile32(f);
+	c->dst_handle = pick_handle(f, fi, &d);
+	c->src_handle = pick_handle(f, fi, &sr);
+	dsz = d ? d->size : 64 * 1024;
+	ssz = sr ? sr->size : 64 * 1024;
+	c->dst_offset = off_in(f, dsz, false);
+	c->src_offset = off_in(f, ssz, false);
+	c->size = size_in(f, dsz < ssz ? dsz : ssz, c->dst_offset > c->src_offset ?
+			  c->dst_offset : c->src_offset, false);
+	c->arg = chance(f, 70) ? below(f, 1ull << 32) : hostile64(f, dsz);
+	if (c->opcode == IVGPU_OP_BLIT) {
+		c->arg = chance(f, 70) ? 1 + below(f, 16) : hostile64(f, dsz);
+		c->dst_pitch = chance(f, 70) ? c->size + below(f, 256) : hostile64(f, dsz);
+		c->src_pitch = chance(f, 70) ? c->size + below(f, 256) : hostile64(f, ssz);
+		if (c->size > dsz / 16)
+			c->size = below(f, dsz / 16 + 1);
+	} else if (chance(f, 5)) {
+		c->dst_pitch = hostile64(f, dsz);
+	}
+	/* No test hook that keeps the engine: at most 1 ms of STALL, no HANG. */
+	if (c->opcode == IVGPU_OP_STALL)
+		c->arg %= 1000000;
+	if (c->opcode == IVGPU_OP_HANG)
+		c->opcode = IVGPU_OP_NOP;
+}
+
+/*
+ * SUBMIT with commands written to the file's command buffer by pwrite.  A
+ * job that was queued is waited for (its out-syncobj), so that it does not
+ * change objects under the calls that follow.
+ */
+static void op_submit(struct fz *f, int fi)
+{
+	/* Zeros past the handles given: a longer count names handle 0. */
+	static struct drm_ivgpu_submit_bo bos[IVGPU_SUBMIT_MAX_BOS];
+	struct drm_ivgpu_submit_syncobj in = { 0 };
+	struct drm_ivgpu_cmd cmds[8];
+	struct drm_ivgpu_submit s = { 0 };
+	uint32_t out = 0, cb = fz_cmdbuf(f, fi), bo_flags = 0;
+	unsigned int n = 1 + below(f, 8), nbos = below(f, 9), i;
+	bool bad, listed_ok = true;
+	struct obj *o;
+	void *p;
+	int e;
+
+	if (!cb)
+		return;
+	for (i = 0; i < n; i++)
+		fz_cmd(f, fi, &cmds[i]);
+	if (ivgpu_bo_pwrite(f->fd[fi], cb, 0, cmds, sizeof(cmds)))
+		return;
+	memset(bos, 0, 8 * sizeof(bos[0]));
+	for (i = 0; i < nbos; i++) {
+		bos[i].handle = pick_handle(f, fi, &o);
+		bos[i].flags = chance(f, 98) ? 0 : hostile32(f);
+	}
+	if (drmSyncobjCreate(f->fd[fi], 0, &out))
+		return;
+	s.cmdbuf = chance(f, 90) ? cb : pick_handle(f, fi, &o);
+	s.flags = pad32(f);
+	s.pad = pad32(f);
+	s.cmd_offset = chance(f, 90) ? 0 : hostile64(f, 64 * 1024);
+	s.cmd_size = chance(f, 90) ? n * sizeof(cmds[0]) : hostile64(f, 64 * 1024);
+	s.bos = chance(f, 95) ? (uintptr_t)bos : (uintptr_t)f->unmapped;
+	s.num_bos = chance(f, 95) ? nbos : hostile32(f);
+	/*
+	 * Every handle the kernel reads must be live (past @nbos they are 0),
+	 * and every flags field zero.
+	 */
+	for (i = 0; i < nbos && i < s.num_bos; i++) {
+		if (!obj_find(f, fi, bos[i].handle))
+			listed_ok = false;
+		bo_flags |= bos[i].flags;
+	}
+	if (chance(f, 10)) {
+		in.handle = chance(f, 50) ? out : rnd(f);
+		in.flags = pad32(f);
+		in.point = chance(f, 90) ? 0 : hostile64(f, 16);
+		s.in_syncobjs = chance(f, 90) ? (uintptr_t)&in : (uintptr_t)f->unmapped;
+		s.num_in_syncobjs = 1;
+	}
+	s.out_syncobj = chance(f, 95) ? out : rnd(f);
+	fz_desc(f, "SUBMIT fd%d cmdbuf=%u offset=%#llx size=%#llx bos=%u in=%u out=%u flags=%#x pad=%u first opcode=%u",
+		fi, s.cmdbuf, (unsigned long long)s.cmd_offset, (unsigned long long)s.cmd_size,
+		s.num_bos, s.num_in_syncobjs, s.out_syncobj, s.flags, s.pad, cmds[0].opcode);
+	p = arg_ptr(f, &s, sizeof(s), true, &bad);
+	e = do_ioctl(f->fd[fi], DRM_IOCTL_IVGPU_SUBMIT, p);
+	if (bad) {
+		check_eq(f, e, EFAULT);
+	} else {
+		check(f, e, OK | E(ENOENT) | E(EINVAL) | E(E2BIG) | E(EFAULT) | E(ENOMEM) |
+			    E(EOPNOTSUPP));
+		if (!e && (!listed_ok || s.flags || s.pad || s.num_bos > nbos ||
+			   bo_flags || (s.num_in_syncobjs && in.flags)))
+			fz_fail(f, "succeeded with a bad handle list (%u of %u: %u %u), flags or padding",
+				s.num_bos, nbos, bos[0].handle, bos[1].handle);
+		if (!e && s.out_syncobj == out &&
+		    drmSyncobjWait(f->fd[fi], &out, 1, INT64_MAX, 0, NULL))
+			fz_fail(f, "the job's fence did not signal: %s", strerror(errno));
+	}
+	drmSyncobjDestroy(f->fd[fi], out);
+}
+
+static void op_wait(struct fz *f, int fi)
+{
+	struct drm_ivgpu_gem_wait w = { 0 };
+	struct obj *o;
+	bool bad;
+	void *p;
+	int e;
+
+	w.handle = pick_handle(f, fi, &o);
+	w.flags = pad32(f);
+	w.timeout_ns = chance(f, 80) ? 0 : (int64_t)hostile64(f, 1000000000ull);
+	fz_desc(f, "GEM_WAIT fd%d handle=%u%s flags=%#x timeout=%lld", fi, w.handle,
+		o ? " (live)" : "", w.flags, (long long)w.timeout_ns);
+	p = arg_ptr(f, &w, sizeof(w), true, &bad);
+	e = do_ioctl(f->fd[fi], DRM_IOCTL_IVGPU_GEM_WAIT, p);
+	if (bad)
+		return check_eq(f, e, EFAULT);
+	check(f, e, OK | E(ENOENT) | E(EINVAL) | E(ETIME) | E(EINTR) | E(EFAULT));
+	/* Every job this program queued has been waited for: nothing is busy. */
+	if (o && !w.flags)
+		check_eq(f, e, 0);
+}
+
 /* Driver ioctl numbers past the table, with any size and direction. */
 static void op_bad_nr(struct fz *f, int fi)
 {
-	unsigned int nr = DRM_COMMAND_BASE + DRM_IVGPU_GEM_UNMAP + 1 + below(f, 0x40);
+	unsigned int nr = DRM_COMMAND_BASE + DRM_IVGPU_GEM_WAIT + 1 + below(f, 0x40);
 	unsigned long req = _IOC(below(f, 4), DRM_IOCTL_BASE, nr, below(f, 64));
 	uint64_t junk[8];
 	int e;
@@ -1110,13 +1268,13 @@ static void op_touch(struct fz *f)
 enum op {
 	O_GET_PARAM, O_CREATE, O_INFO, O_MMAP_OFFSET, O_PREAD, O_PWRITE, O_REVOKE, O_MOVE,
 	O_MAP, O_UNMAP, O_CLOSE, O_EXPORT, O_IMPORT, O_BAD_NR,
-	O_MMAP, O_MUNMAP, O_MREMAP, O_MADVISE, O_TOUCH, O_NR,
+	O_MMAP, O_MUNMAP, O_MREMAP, O_MADVISE, O_TOUCH, O_SUBMIT, O_WAIT, O_NR,
 };
 
 static const char *const op_names[O_NR] = {
 	"get_param", "create", "info", "mmap_offset", "pread", "pwrite", "revoke", "move",
 	"map", "unmap", "close", "export", "import", "bad_nr",
-	"mmap", "munmap", "mremap", "madvise", "touch",
+	"mmap", "munmap", "mremap", "madvise", "touch", "submit", "wait",
 };
 
 static void fz_op(struct fz *f, enum op op)
@@ -1143,6 +1301,8 @@ static void fz_op(struct fz *f, enum op op)
 	case O_MREMAP: return op_mremap(f);
 	case O_MADVISE: return op_madvise(f);
 	case O_TOUCH: return op_touch(f);
+	case O_SUBMIT: return op_submit(f, fi);
+	case O_WAIT: return op_wait(f, fi);
 	default: return;
 	}
 }
@@ -1265,7 +1425,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 3600)
 		[O_GET_PARAM] = 4, [O_CREATE] = 12, [O_INFO] = 6, [O_MMAP_OFFSET] = 4,
 		[O_PREAD] = 8, [O_PWRITE] = 8, [O_REVOKE] = 6, [O_MOVE] = 6, [O_MAP] = 6,
 		[O_UNMAP] = 5, [O_CLOSE] = 8, [O_EXPORT] = 3, [O_IMPORT] = 4, [O_BAD_NR] = 1,
-		[O_MUNMAP] = 2,
+		[O_MUNMAP] = 2, [O_SUBMIT] = 6, [O_WAIT] = 2,
 	};
 
 	self->f->rng = mix(self->f->rng ^ 0x1001);
@@ -1293,6 +1453,7 @@ TEST_F_TIMEOUT(fuzz, mixed, 3600)
 		[O_PREAD] = 5, [O_PWRITE] = 5, [O_REVOKE] = 4, [O_MOVE] = 4, [O_MAP] = 4,
 		[O_UNMAP] = 3, [O_CLOSE] = 6, [O_EXPORT] = 2, [O_IMPORT] = 2, [O_BAD_NR] = 1,
 		[O_MMAP] = 6, [O_MUNMAP] = 4, [O_MREMAP] = 3, [O_MADVISE] = 3, [O_TOUCH] = 8,
+		[O_SUBMIT] = 3, [O_WAIT] = 1,
 	};
 
 	self->f->rng = mix(self->f->rng ^ 0x3003);

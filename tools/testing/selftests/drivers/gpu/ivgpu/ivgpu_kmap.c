@@ -485,14 +485,16 @@ TEST_F(km, pread_pwrite_round_trip)
 		{ 64 * 1024 - 10, 10 }, { 8, 64 * 1024 - 8 }, { 3, 64 * 1024 - 3 },
 	};
 	uint64_t size = 64 * IVGPU_KIB;
-	uint8_t *in, *out, *p;
+	uint8_t *in, *out, *p, *want;
 	unsigned int i, j;
 	uint32_t h;
 
 	in = malloc(size);
 	out = malloc(size);
+	want = calloc(1, size);
 	ASSERT_NE(NULL, in);
 	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, want);
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
 	p = ivgpu_bo_mmap(self->fd, h, size);
 	ASSERT_NE(MAP_FAILED, p);
@@ -508,7 +510,10 @@ TEST_F(km, pread_pwrite_round_trip)
 			(unsigned long long)io[i].off);
 		/* And the mapping sees the same bytes. */
 		EXPECT_EQ(0, memcmp(in, p + io[i].off, io[i].len));
+		memcpy(want + io[i].off, in, io[i].len);
 	}
+	/* And they are in VRAM, every other byte untouched. */
+	IVGPU_EXPECT_COPROC_CRC(self->fd, h, 0, size, ivgpu_crc32(0, want, size));
 	/* Writes through the mapping show in pread. */
 	ivgpu_fill(p, size, 51);
 	ASSERT_EQ(0, ivgpu_bo_pread(self->fd, h, 0, out, size));
@@ -519,6 +524,9 @@ TEST_F(km, pread_pwrite_round_trip)
 	EXPECT_EQ(0x42, p[101]);
 	EXPECT_EQ(((uint8_t *)&(uint64_t){ ivgpu_pattern(51, 12) })[4], p[100]);
 	EXPECT_EQ(((uint8_t *)&(uint64_t){ ivgpu_pattern(51, 12) })[6], p[102]);
+	ivgpu_fill(want, size, 51);
+	want[101] = 0x42;
+	IVGPU_EXPECT_COPROC_CRC(self->fd, h, 0, size, ivgpu_crc32(0, want, size));
 	/* Zero bytes: success, nothing copied, even with a NULL buffer. */
 	EXPECT_EQ(0, ivgpu_bo_pread(self->fd, h, 0, out, 0));
 	EXPECT_EQ(0, ivgpu_bo_pwrite(self->fd, h, 17, NULL, 0));
@@ -526,9 +534,13 @@ TEST_F(km, pread_pwrite_round_trip)
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
 	free(in);
 	free(out);
+	free(want);
 }
 
-/* A scattered object: pread/pwrite across block boundaries. */
+/*
+ * A scattered object: pread/pwrite across block boundaries; what pwrite
+ * wrote is in VRAM (the co-processor's CRC-32 is the CPU's).
+ */
 TEST_F_TIMEOUT(km, pread_pwrite_scattered, 90)
 {
 	uint64_t size = 3 * IVGPU_MIB;
@@ -541,6 +553,7 @@ TEST_F_TIMEOUT(km, pread_pwrite_scattered, 90)
 	ASSERT_NE(NULL, buf);
 	ivgpu_fill(buf, size, 61);
 	ASSERT_EQ(0, ivgpu_bo_pwrite(self->fd, h, 0, buf, size));
+	IVGPU_EXPECT_COPROC_CRC(self->fd, h, 0, size, ivgpu_crc32(0, buf, size));
 	p = ivgpu_bo_mmap(self->fd, h, size);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(-1, ivgpu_check(p, size, 61));

@@ -39,16 +39,19 @@ FIXTURE_TEARDOWN(mm)
  * an object four times the size of all windows together is written through
  * its mapping, read back with pread and through the debugfs dump, patched
  * with a pwrite across a window boundary, moved, and mapped with GEM_MAP,
- * with the same bytes everywhere; the windows slid at least once per
- * window's worth written, and the pwrite was split.
+ * with the same bytes everywhere, and the co-processor's CRC-32 of the
+ * object is the CPU's of what it must hold after the pwrite and at the
+ * end; the windows slid at least once per window's worth written, and the
+ * pwrite was split.
  */
 TEST_F_TIMEOUT(mm, small_bar_cpu_access_through_windows, 120)
 {
 	uint64_t win, visible, size, off, slides0, splits0, v;
 	struct drm_ivgpu_gem_map m;
+	int ret;
 	uint8_t dump[64];
-	uint64_t *p, *buf;
-	uint32_t h, id;
+	uint64_t *p, *buf, *want;
+	uint32_t h = 0, id;
 
 	if (!self->small_bar)
 		SKIP(return, "large BAR: no banked windows");
@@ -63,7 +66,11 @@ TEST_F_TIMEOUT(mm, small_bar_cpu_access_through_windows, 120)
 	splits0 = ivgpu_counter("ivgpu_windows", "splits");
 	ASSERT_NE(~0ull, slides0);
 
-	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
+	/* The CPU clears the object, in one kernel request larger than a window. */
+	ASSERT_EQ(0, ivgpu_use_coproc(false));
+	ret = ivgpu_bo_create(self->fd, size, 0, &h);
+	ivgpu_use_coproc(true);
+	ASSERT_EQ(0, ret);
 	p = ivgpu_bo_mmap(self->fd, h, size);
 	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
 	EXPECT_EQ(-1, ivgpu_check_zero(p, size));
@@ -88,6 +95,12 @@ TEST_F_TIMEOUT(mm, small_bar_cpu_access_through_windows, 120)
 	id = ivgpu_bo_id(self->fd, h);
 	EXPECT_EQ(sizeof(dump), ivgpu_debugfs_dump(id, win - 32, sizeof(dump), dump));
 	EXPECT_EQ(0, memcmp(dump, (uint8_t *)p + win - 32, sizeof(dump)));
+	want = malloc(size);
+	ASSERT_NE(NULL, want);
+	ivgpu_fill(want, size, 61);
+	memcpy((uint8_t *)want + win - 3, &v, sizeof(v));
+	IVGPU_EXPECT_COPROC_CRC(self->fd, h, 0, size, ivgpu_crc32(0, want, size));
+	free(want);
 
 	EXPECT_EQ(0, ivgpu_bo_move(self->fd, h, IVGPU_MOVE_CONTIGUOUS, NULL));
 	EXPECT_EQ(1u, ivgpu_bo_num_blocks(self->fd, h));
@@ -108,6 +121,7 @@ TEST_F_TIMEOUT(mm, small_bar_cpu_access_through_windows, 120)
 	EXPECT_EQ(0, ivgpu_ioctl(self->fd, DRM_IOCTL_IVGPU_GEM_MAP, &m));
 	EXPECT_EQ(0, memcmp((void *)(uintptr_t)m.addr, (uint8_t *)p + size - win, win));
 	EXPECT_EQ(0, munmap((void *)(uintptr_t)m.addr, win));
+	IVGPU_EXPECT_COPROC_CRC(self->fd, h, 0, size, ivgpu_pattern_crc32(61, size));
 
 	EXPECT_EQ(0, munmap(p, size));
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
@@ -333,7 +347,9 @@ TEST_F(mm, overlapping_mappings_share_bytes)
 /*
  * An object made of several blocks of VRAM is one range of virtual addresses:
  * data written across block boundaries reads back the same through pread and
- * through a second mapping, and prefault never crosses a block.
+ * through a second mapping, and lands in VRAM where the object's blocks are
+ * (the co-processor's CRC-32 of the object, and of a range across the first
+ * block boundary, is the CPU's); prefault never crosses a block.
  */
 TEST_F_TIMEOUT(mm, scattered_object_one_range, 90)
 {
@@ -368,6 +384,14 @@ TEST_F_TIMEOUT(mm, scattered_object_one_range, 90)
 	ASSERT_NE(MAP_FAILED, q);
 	EXPECT_EQ(-1, ivgpu_check(q, size, 99));
 	EXPECT_EQ(0, munmap(q, size));
+
+	buf = malloc(size);
+	ASSERT_NE(NULL, buf);
+	ivgpu_fill(buf, size, 99);
+	IVGPU_EXPECT_COPROC_CRC(self->fd, h, 0, size, ivgpu_crc32(0, buf, size));
+	IVGPU_EXPECT_COPROC_CRC(self->fd, h, IVGPU_MIB - 4093, 8191,
+				ivgpu_crc32(0, (uint8_t *)buf + IVGPU_MIB - 4093, 8191));
+	free(buf);
 	EXPECT_EQ(0, munmap(p, size));
 	EXPECT_EQ(0, ivgpu_gem_close(self->fd, h));
 }

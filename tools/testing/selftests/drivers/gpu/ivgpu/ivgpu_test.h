@@ -2,7 +2,8 @@
 /*
  * Helpers shared by the ivgpu kselftests: finding the device's nodes and
  * debugfs directory, GET_PARAM, the configuration the VM runner started the
- * device model with (IVGPU_EXPECT_* in the environment), the kernel log.
+ * device model with (IVGPU_EXPECT_* in the environment), the kernel log, and
+ * the co-processor's CRC-32 as an oracle for what reached VRAM.
  */
 #ifndef IVGPU_TEST_H
 #define IVGPU_TEST_H
@@ -22,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/sync_file.h>
 #include <xf86drm.h>
 #include <drm/ivgpu_drm.h>
 
@@ -247,6 +249,30 @@ static inline uint64_t ivgpu_param(int fd, uint32_t param)
 static inline uint64_t ivgpu_vram_used(int fd)
 {
 	return ivgpu_param(fd, IVGPU_PARAM_VRAM_USED);
+}
+
+/*
+ * Have the CPU (through the banked windows with a small BAR) rather than the
+ * co-processor zero new objects and copy moved ones: module parameter
+ * use_coproc.  0 or -errno.
+ */
+static inline int ivgpu_use_coproc(bool on)
+{
+	int fd = open("/sys/module/ivgpu/parameters/use_coproc", O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, on ? "1" : "0", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Bytes of VRAM the driver holds itself (the co-processor's ring), in VRAM_USED. */
+static inline uint64_t ivgpu_vram_kernel(int fd)
+{
+	return ivgpu_param(fd, IVGPU_PARAM_VRAM_KERNEL);
 }
 
 static inline bool ivgpu_small_bar(int fd)
@@ -774,6 +800,182 @@ static inline int64_t ivgpu_check_zero(const volatile void *p, uint64_t bytes)
 			return i;
 	return -1;
 }
+
+/* ---- the co-processor's CRC-32: an oracle for what reached VRAM ---- */
+
+/*
+ * zlib's crc32(@crc, @buf, @n) (the reflected IEEE 802.3 polynomial, initial
+ * value and final XOR all ones; @crc 0 starts one), as the co-processor's
+ * CRC32 command computes it.  Eight bytes a step (slicing by 8), so that
+ * the CPU's reference for tens of MiB stays cheap under emulation.
+ */
+static inline uint32_t ivgpu_crc32(uint32_t crc, const void *buf, uint64_t n)
+{
+	static uint32_t t[8][256];
+	const uint8_t *p = buf;
+	uint32_t lo, hi;
+	int i, k;
+
+	if (!t[0][1]) {
+		for (i = 0; i < 256; i++) {
+			uint32_t c = i;
+
+			for (k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			t[0][i] = c;
+		}
+		for (i = 0; i < 256; i++)
+			for (k = 1; k < 8; k++)
+				t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
+	}
+	crc = ~crc;
+	for (; n >= 8; n -= 8, p += 8) {
+		lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+			    (uint32_t)p[3] << 24);
+		hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+		     (uint32_t)p[7] << 24;
+		crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^
+		      t[4][lo >> 24] ^ t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^
+		      t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+	}
+	while (n--)
+		crc = t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* The CRC-32 of what ivgpu_fill(p, @bytes, @seed) writes, without a buffer of @bytes. */
+static inline uint32_t ivgpu_pattern_crc32(uint64_t seed, uint64_t bytes)
+{
+	uint64_t chunk[512], i, n;
+	uint32_t crc = 0;
+
+	for (i = 0; i < bytes / 8; i += n) {
+		uint64_t k;
+
+		n = bytes / 8 - i < 512 ? bytes / 8 - i : 512;
+		for (k = 0; k < n; k++)
+			chunk[k] = ivgpu_pattern(seed, i + k);
+		crc = ivgpu_crc32(crc, chunk, n * 8);
+	}
+	return crc;
+}
+
+/* The objects of one ivgpu_coproc_crc32(). */
+struct ivgpu_crc_job {
+	int fd;
+	uint32_t src, result, cmdbuf, syncobj;
+	struct drm_ivgpu_cmd *cmds;
+};
+
+/* One CRC32 job over [@off, @off + @size), continuing the result if @cont; 0 or -errno. */
+static inline int ivgpu_crc_job_part(struct ivgpu_crc_job *j, uint64_t off, uint64_t size,
+				     bool cont)
+{
+	struct drm_ivgpu_submit_bo bos[2] = { { .handle = j->src }, { .handle = j->result } };
+	struct drm_ivgpu_submit s = {
+		.cmdbuf = j->cmdbuf, .cmd_size = sizeof(struct drm_ivgpu_cmd),
+		.bos = (uintptr_t)bos, .num_bos = 2, .out_syncobj = j->syncobj,
+	};
+	struct sync_file_info info = { 0 };
+	struct timespec ts;
+	int ret, sf = -1;
+
+	j->cmds[0] = (struct drm_ivgpu_cmd){
+		.opcode = IVGPU_OP_CRC32, .flags = cont ? IVGPU_CMD_CRC32_CONTINUE : 0,
+		.dst_handle = j->result, .src_handle = j->src, .src_offset = off, .size = size,
+	};
+	__sync_synchronize();
+	ret = ivgpu_ioctl(j->fd, DRM_IOCTL_IVGPU_SUBMIT, &s);
+	/* More VRAM blocks in the range than one job may hold: halves, in turn. */
+	if (ret == -E2BIG && size > 1) {
+		ret = ivgpu_crc_job_part(j, off, size / 2, cont);
+		return ret ?: ivgpu_crc_job_part(j, off + size / 2, size - size / 2, true);
+	}
+	if (ret)
+		return ret;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (drmSyncobjWait(j->fd, &j->syncobj, 1, ts.tv_sec * 1000000000ll + ts.tv_nsec +
+			   20000000000ll, 0, NULL))
+		return -errno;
+	if (drmSyncobjExportSyncFile(j->fd, j->syncobj, &sf))
+		return -errno;
+	ret = ioctl(sf, SYNC_IOC_FILE_INFO, &info) ? -errno : 0;
+	close(sf);
+	return ret ?: (info.status < 0 ? info.status : 0);
+}
+
+/*
+ * The co-processor's CRC-32 of [@offset, @offset + @size) of object @handle
+ * (of file @fd) into @crc: a CRC32 job (several with CONTINUE when the range
+ * spans more VRAM blocks than one job may hold) writes it into a small
+ * object of its own, read back with pread.  The engine reads VRAM itself
+ * (and, with a small BAR, a banked window for the bytes one shows), not
+ * through the CPU's view of the object, so its CRC is evidence of what
+ * reached VRAM that does not depend on the paths under test.  Returns once
+ * the job has let go of its objects (VRAM_USED as before the call).
+ * 0, -EOPNOTSUPP when the device has no co-processor, the job's error, or
+ * -errno.
+ */
+static inline int ivgpu_coproc_crc32(int fd, uint32_t handle, uint64_t offset, uint64_t size,
+				     uint32_t *crc)
+{
+	uint64_t caps = ivgpu_param(fd, IVGPU_PARAM_CAPS), used0 = ivgpu_vram_used(fd);
+	struct ivgpu_crc_job j = { .fd = fd, .src = handle };
+	uint8_t le[4];
+	void *map;
+	int ret;
+
+	if (caps == ~0ull || used0 == ~0ull)
+		return -EIO;
+	if (!(caps & IVGPU_CAPS_COPROC))
+		return -EOPNOTSUPP;
+	ret = ivgpu_bo_create_full(fd, IVGPU_PAGE, 0, IVGPU_BO_GENERIC, 0, &j.result, NULL);
+	if (!ret)
+		ret = ivgpu_bo_create_full(fd, IVGPU_PAGE, 0, IVGPU_BO_CMDBUF, 0, &j.cmdbuf, NULL);
+	if (!ret && drmSyncobjCreate(fd, 0, &j.syncobj))
+		ret = -errno;
+	map = ret ? MAP_FAILED : ivgpu_bo_mmap(fd, j.cmdbuf, IVGPU_PAGE);
+	if (!ret && map == MAP_FAILED)
+		ret = -errno;
+	if (!ret) {
+		j.cmds = map;
+		ret = ivgpu_crc_job_part(&j, offset, size, false);
+		munmap(map, IVGPU_PAGE);
+	}
+	if (!ret)
+		ret = ivgpu_bo_pread(fd, j.result, 0, le, sizeof(le));
+	if (!ret)
+		*crc = le[0] | le[1] << 8 | le[2] << 16 | (uint32_t)le[3] << 24;
+	if (j.syncobj)
+		drmSyncobjDestroy(fd, j.syncobj);
+	if (j.cmdbuf)
+		ivgpu_gem_close(fd, j.cmdbuf);
+	if (j.result)
+		ivgpu_gem_close(fd, j.result);
+	/* The job holds its objects until the scheduler frees it, just after its fence. */
+	if (ivgpu_wait_vram_used(fd, used0, 2000) != used0 && !ret)
+		ret = -EBUSY;
+	return ret;
+}
+
+/*
+ * Expect the co-processor's CRC-32 of [@offset, @offset + @size) of object
+ * @h to be @want, the CPU's CRC-32 of what the range must hold.  Without a
+ * co-processor only this check is left out (and the log says so).
+ */
+#define IVGPU_EXPECT_COPROC_CRC(fd, h, offset, size, want) do { \
+	uint32_t __crc = 0, __want = (want); \
+	int __ret = ivgpu_coproc_crc32((fd), (h), (offset), (size), &__crc); \
+	if (__ret == -EOPNOTSUPP) { \
+		TH_LOG("no co-processor: the CRC-32 cross-check is left out"); \
+	} else { \
+		EXPECT_EQ(0, __ret) TH_LOG("co-processor CRC32: %s", strerror(-__ret)); \
+		EXPECT_EQ(__want, __crc); \
+		TH_LOG("CRC-32 of %llu bytes at %#llx: co-processor %08x, CPU %08x", \
+		       (unsigned long long)(size), (unsigned long long)(offset), __crc, \
+		       __want); \
+	} \
+} while (0)
 
 /*
  * Run @fn(@arg) in a child process that gets SIGALRM after @secs seconds;

@@ -86,27 +86,45 @@ static int device_check(uint64_t id, uint32_t kind, uint64_t seed, uint32_t flag
 	return 0;
 }
 
+/* The CPU's CRC-32 of @size bytes of dev_pattern(@s), from word 0. */
+static uint32_t dev_pattern_crc32(uint64_t s, uint64_t size)
+{
+	uint64_t chunk[512], i, n, k;
+	uint32_t crc = 0;
+
+	for (i = 0; i < size / 8; i += n) {
+		n = size / 8 - i < 512 ? size / 8 - i : 512;
+		for (k = 0; k < n; k++)
+			chunk[k] = dev_pattern(s, i + k);
+		crc = ivgpu_crc32(crc, chunk, n * 8);
+	}
+	return crc;
+}
+
 static uint64_t slides(void)
 {
 	return ivgpu_counter("ivgpu_windows", "slides");
 }
 
 /*
- * Up to 64 MiB (all the VRAM there is room for), written sequentially
- * through the mapping with the contract's pattern: ivgpu-dev's check finds
- * every byte (it reads VRAM, and the windows for what they still show),
- * with one slide per window's worth; a single byte changed through the
- * mapping is the one mismatch it reports; then the data reads back.
+ * Up to 64 MiB (all the VRAM there is room for, less 1 MiB for the CRC
+ * job's own objects), written sequentially through the mapping with the
+ * contract's pattern: ivgpu-dev's check finds every byte (it reads VRAM,
+ * and the windows for what they still show), with one slide per window's
+ * worth, and the co-processor's CRC-32 of it is the CPU's; a single byte
+ * changed through the mapping is the one mismatch the check reports, and
+ * changes the CRC; then the data reads back.
  */
 TEST_F_TIMEOUT(win, object_checked_by_device, 300)
 {
 	uint64_t size = 64 * IVGPU_MIB, words, i, s0, s1, bad;
 	struct check_result r;
 	volatile uint64_t *p;
-	uint32_t h;
+	uint32_t h, cpu_crc = 0, crc = 0;
+	int crc_ret;
 
-	if (size > self->vram - self->used0)
-		size = (self->vram - self->used0) & ~(IVGPU_MIB - 1);
+	if (size > self->vram - self->used0 - IVGPU_MIB)
+		size = (self->vram - self->used0 - IVGPU_MIB) & ~(IVGPU_MIB - 1);
 	ASSERT_LE(4 * IVGPU_MIB, size);
 	words = size / 8;
 	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
@@ -142,13 +160,22 @@ TEST_F_TIMEOUT(win, object_checked_by_device, 300)
 	} else {
 		EXPECT_EQ(0ull, r.from_windows);
 	}
-	/* The check is an oracle that can fail: one byte changed is one mismatch. */
+	/* The engine reads what the windows wrote back, and what they still show. */
+	cpu_crc = dev_pattern_crc32(77, size);
+	IVGPU_EXPECT_COPROC_CRC(self->fd, h, 0, size, cpu_crc);
+
+	/* Both are oracles that can fail: one byte changed is one mismatch. */
 	bad = size / 2 + 4099;
 	((volatile uint8_t *)p)[bad] ^= 0x40;
 	ASSERT_EQ(0, device_check(ivgpu_bo_id(self->fd, h), IVGPU_CHECK_KIND_PATTERN, 77, 0, &r));
 	EXPECT_EQ(IVGPU_CHECK_MISMATCH, r.status);
 	EXPECT_EQ(1ull, r.mismatches);
 	EXPECT_EQ(bad, r.first_mismatch);
+	crc_ret = ivgpu_coproc_crc32(self->fd, h, 0, size, &crc);
+	if (crc_ret != -EOPNOTSUPP) {
+		EXPECT_EQ(0, crc_ret);
+		EXPECT_NE(cpu_crc, crc);
+	}
 	((volatile uint8_t *)p)[bad] ^= 0x40;
 
 	for (i = 0; i < words; i++)
@@ -162,7 +189,8 @@ TEST_F_TIMEOUT(win, object_checked_by_device, 300)
 /*
  * One memcpy into the mapping across a window boundary, and one memmove
  * back across it (overlapping, so it copies from the end down): both land,
- * as pread (through the kernel's windows) and the device check say.
+ * as pread (through the kernel's windows), the device check and the
+ * co-processor's CRC-32 of the whole object say.
  */
 TEST_F(win, memcpy_across_bank_boundary)
 {
@@ -172,14 +200,18 @@ TEST_F(win, memcpy_across_bank_boundary)
 	size_t len = 3 * PAGE + 123;
 	uint64_t at = w - 2 * PAGE - 17;
 	uint32_t h;
+	int ret;
 
 	/*
 	 * A kernel request larger than a window is served in parts, each
 	 * through its own bank: creation clears the object (4 windows' worth)
-	 * in one request.
+	 * in one request, when the CPU clears it rather than the co-processor.
 	 */
 	splits0 = ivgpu_counter("ivgpu_windows", "splits");
-	ASSERT_EQ(0, ivgpu_bo_create(self->fd, size, 0, &h));
+	ASSERT_EQ(0, ivgpu_use_coproc(false));
+	ret = ivgpu_bo_create(self->fd, size, 0, &h);
+	ivgpu_use_coproc(true);
+	ASSERT_EQ(0, ret);
 	if (self->small_bar)
 		EXPECT_LE(splits0 + 3, ivgpu_counter("ivgpu_windows", "splits"));
 	p = ivgpu_bo_mmap(self->fd, h, size);
@@ -212,6 +244,7 @@ TEST_F(win, memcpy_across_bank_boundary)
 	for (i = 0; i < size && !want[i]; i++)
 		;
 	EXPECT_EQ(i, r.first_mismatch);
+	IVGPU_EXPECT_COPROC_CRC(self->fd, h, 0, size, ivgpu_crc32(0, want, size));
 
 	free(src);
 	free(want);

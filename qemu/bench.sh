@@ -8,7 +8,7 @@
 #
 # IVGPU_BENCH_REPS sets the repetitions (default 5); IVGPU_BENCH_RESIDENCY
 # the window_residency_us values of the contention rows (default
-# 0,200,1000,5000,20000); IVGPU_BENCH_PARTS=peers, =windows or =coproc (or
+# 0,200,500,1000,5000); IVGPU_BENCH_PARTS=peers, =windows or =coproc (or
 # two of them) runs those parts alone and writes build/bench/ only, not
 # docs/.
 set -euo pipefail
@@ -48,7 +48,7 @@ if [[ " $parts " == *" windows "* ]]; then
 	# and random workloads, and two processes without windows), the small BAR
 	# as make check runs it (2 windows of 1 MiB), and one window of 1 MiB for
 	# two processes contending for it, with each minimum residency in turn.
-	residencies=${IVGPU_BENCH_RESIDENCY:-0,200,1000,5000,20000}
+	residencies=${IVGPU_BENCH_RESIDENCY:-0,200,500,1000,5000}
 	wboot() {
 		local name=$1 cmd=$2
 		shift 2

@@ -33,7 +33,7 @@ struct ivgpu_modparams ivgpu_modparams = {
 	.kmap_cache_limit = 32,
 	.kmap_per_file = 64,
 	.bank_timeout_ms = 2000,
-	.window_residency_us = 200,
+	.window_residency_us = 1000,
 	.job_timeout_ms = 2000,
 	.use_coproc = true,
 };
@@ -57,7 +57,7 @@ MODULE_PARM_DESC(bank_timeout_ms,
 		 "Milliseconds to wait for the device to acknowledge one bank switch of a small BAR's window (default 2000, range 1-60000)");
 module_param_named(window_residency_us, ivgpu_modparams.window_residency_us, uint, 0644);
 MODULE_PARM_DESC(window_residency_us,
-		 "Microseconds a small BAR's window keeps its bank before another task's fault may slide it away (default 200, range 0-100000, 0 = at once)");
+		 "Microseconds a small BAR's window keeps its bank before another task's fault may slide it away (default 1000, range 0-100000, 0 = at once)");
 module_param_named(job_timeout_ms, ivgpu_modparams.job_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(job_timeout_ms,
 		 "Milliseconds a co-processor job may run before it is timed out, its fence set to -ETIMEDOUT and the engine reset; a change applies from the next job that starts (default 2000, range 1-60000)");

@@ -20,21 +20,6 @@ static bool module_loaded(void)
 	return !stat("/sys/module/ivgpu", &st);
 }
 
-static int load_module(void)
-{
-	const char *path = getenv("IVGPU_MODULE");
-	int fd, ret;
-
-	if (!path)
-		return -ENOENT;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 static int unload_module(void)
 {
 	return syscall(SYS_delete_module, "ivgpu", O_NONBLOCK) ? -errno : 0;
@@ -49,7 +34,7 @@ FIXTURE_SETUP(mod)
 	if (!getenv("IVGPU_MODULE"))
 		SKIP(return, "IVGPU_MODULE not set: not started by qemu/ivgpu-vm");
 	if (!module_loaded()) {
-		ASSERT_EQ(0, load_module());
+		ASSERT_EQ(0, ivgpu_load_module());
 	}
 	ASSERT_LE(0, ivgpu_kmsg_reports(~0ULL, &self->kmsg_seq));
 }
@@ -57,7 +42,7 @@ FIXTURE_SETUP(mod)
 FIXTURE_TEARDOWN(mod)
 {
 	if (!module_loaded())
-		load_module();
+		ivgpu_load_module();
 }
 
 TEST_F(mod, rmmod_refused_while_open)
@@ -97,7 +82,7 @@ TEST_F(mod, rmmod_refused_while_mapped)
 	EXPECT_EQ(0, unload_module());
 	EXPECT_FALSE(module_loaded());
 	EXPECT_EQ(0, ivgpu_kmsg_reports(self->kmsg_seq, NULL));
-	ASSERT_EQ(0, load_module());
+	ASSERT_EQ(0, ivgpu_load_module());
 }
 
 /* Objects, mappings and kernel mappings left to close(): rmmod finds no leak. */
@@ -117,7 +102,7 @@ TEST_F(mod, rmmod_after_open_objects_no_leak)
 	EXPECT_EQ(0, unload_module());
 	EXPECT_FALSE(module_loaded());
 	EXPECT_EQ(0, ivgpu_kmsg_reports(self->kmsg_seq, NULL));
-	ASSERT_EQ(0, load_module());
+	ASSERT_EQ(0, ivgpu_load_module());
 	fd = ivgpu_wait_render(5000);
 	ASSERT_LE(0, fd);
 	/* Nothing but the driver's own VRAM (the co-processor's ring). */
@@ -143,7 +128,7 @@ TEST_F(mod, rmmod_refused_while_dmabuf_exists)
 	EXPECT_EQ(0, unload_module());
 	EXPECT_FALSE(module_loaded());
 	EXPECT_EQ(0, ivgpu_kmsg_reports(self->kmsg_seq, NULL));
-	ASSERT_EQ(0, load_module());
+	ASSERT_EQ(0, ivgpu_load_module());
 }
 
 TEST_F(mod, load_unload_cycles)
@@ -157,7 +142,7 @@ TEST_F(mod, load_unload_cycles)
 		ASSERT_FALSE(module_loaded());
 		ASSERT_GT(0, ivgpu_open_render());
 
-		ASSERT_EQ(0, load_module()) TH_LOG("cycle %d", i);
+		ASSERT_EQ(0, ivgpu_load_module()) TH_LOG("cycle %d", i);
 		fd = ivgpu_wait_render(5000);
 		ASSERT_LE(0, fd) TH_LOG("cycle %d: no render node after load", i);
 		ASSERT_EQ(0, ivgpu_get_param(fd, IVGPU_PARAM_VRAM_SIZE, &v));

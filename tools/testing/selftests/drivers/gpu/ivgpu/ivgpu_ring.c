@@ -130,26 +130,13 @@ static int bo_new(int fd, uint64_t size, uint32_t kind, uint32_t flags, struct b
  */
 static int bo_new_scattered(int fd, uint64_t size, struct bo *b)
 {
-	int max = 8192, n = 0, n1, i, ret;
-	uint32_t *h = calloc(max, sizeof(*h));
+	uint32_t *h;
+	int n, ret;
 
-	if (!h)
-		return -ENOMEM;
-	n1 = ivgpu_fill_heap(fd, HOLE, h, &n, max);
-	if (n1 < 0) {
-		ret = n1;
-		goto out;
-	}
-	for (i = 0; i < n1; i += 2) {
-		ivgpu_gem_close(fd, h[i]);
-		h[i] = 0;
-	}
-	ret = bo_new(fd, size, IVGPU_BO_GENERIC, 0, b);
-out:
-	for (i = 0; i < n; i++)
-		if (h[i])
-			ivgpu_gem_close(fd, h[i]);
-	free(h);
+	ret = ivgpu_holes_make(fd, HOLE, &h, &n);
+	if (!ret)
+		ret = bo_new(fd, size, IVGPU_BO_GENERIC, 0, b);
+	ivgpu_holes_free(fd, h, n);
 	return ret;
 }
 
@@ -1578,21 +1565,6 @@ TEST_F_TIMEOUT(ring, split_past_max_cmds_e2big, 120)
 	free(c);
 }
 
-static int load_module(void)
-{
-	const char *path = getenv("IVGPU_MODULE");
-	int fd, ret;
-
-	if (!path)
-		return -ENOENT;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 /*
  * rmmod right after the last file closed, with jobs still on the ring (and
  * one hanging): the engine is reset, the jobs fail and are freed, nothing
@@ -1618,7 +1590,7 @@ TEST_F_TIMEOUT(ring, rmmod_with_jobs_in_flight, 90)
 	self->fd = -1;
 	ASSERT_EQ(0, syscall(SYS_delete_module, "ivgpu", O_NONBLOCK)) TH_LOG("%s",
 									 strerror(errno));
-	ASSERT_EQ(0, load_module());
+	ASSERT_EQ(0, ivgpu_load_module());
 	self->timeout0 = get_param("job_timeout_ms");
 	self->fd = ivgpu_wait_render(10000);
 	ASSERT_LE(0, self->fd);

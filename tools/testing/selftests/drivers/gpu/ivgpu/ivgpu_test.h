@@ -515,32 +515,69 @@ static inline void ivgpu_close_all(int fd, uint32_t *h, int *n)
 }
 
 /*
- * Create a scattered object of @size bytes made of several blocks: fill VRAM
- * with 1 MiB objects, free every other one, create the object in the holes,
- * and free the rest.  0 or -errno; the caller checks num_blocks.
+ * Make holes in VRAM: fill it with objects of @hole bytes and free every
+ * other one.  The objects left are in *@h (*@n entries, 0 where freed) for
+ * ivgpu_holes_free(); an object created now is scattered over the holes.
+ * 0 or -errno.
  */
-static inline int ivgpu_create_scattered(int fd, uint64_t size, uint32_t *handle)
+static inline int ivgpu_holes_make(int fd, uint64_t hole, uint32_t **h, int *n)
 {
-	int max = 4096, n = 0, n1, i, ret;
-	uint32_t *h = calloc(max, sizeof(*h));
+	int max = 8192, n1, i;
 
-	if (!h)
+	*n = 0;
+	*h = calloc(max, sizeof(**h));
+	if (!*h)
 		return -ENOMEM;
-	n1 = ivgpu_fill_heap(fd, IVGPU_MIB, h, &n, max);
-	if (n1 < 0) {
-		ret = n1;
-		goto out;
-	}
+	n1 = ivgpu_fill_heap(fd, hole, *h, n, max);
+	if (n1 < 0)
+		return n1;
 	for (i = 0; i < n1; i += 2) {
-		ivgpu_gem_close(fd, h[i]);
-		h[i] = 0;
+		ivgpu_gem_close(fd, (*h)[i]);
+		(*h)[i] = 0;
 	}
-	ret = ivgpu_bo_create(fd, size, 0, handle);
-out:
+	return 0;
+}
+
+/* Free what ivgpu_holes_make() left. */
+static inline void ivgpu_holes_free(int fd, uint32_t *h, int n)
+{
+	int i;
+
 	for (i = 0; i < n; i++)
 		if (h[i])
 			ivgpu_gem_close(fd, h[i]);
 	free(h);
+}
+
+/*
+ * Create a scattered object of @size bytes made of several blocks, in 1 MiB
+ * holes (ivgpu_holes_make()).  0 or -errno; the caller checks num_blocks.
+ */
+static inline int ivgpu_create_scattered(int fd, uint64_t size, uint32_t *handle)
+{
+	uint32_t *h;
+	int n, ret;
+
+	ret = ivgpu_holes_make(fd, IVGPU_MIB, &h, &n);
+	if (!ret)
+		ret = ivgpu_bo_create(fd, size, 0, handle);
+	ivgpu_holes_free(fd, h, n);
+	return ret;
+}
+
+/* Load the driver again from $IVGPU_MODULE (the test rig sets it); 0 or -errno. */
+static inline int ivgpu_load_module(void)
+{
+	const char *path = getenv("IVGPU_MODULE");
+	int fd, ret;
+
+	if (!path)
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
 	return ret;
 }
 

@@ -510,10 +510,12 @@ static enum drm_gpu_sched_stat ivgpu_ring_timedout_job(struct drm_sched_job *sch
 		ivgpu_ring_fail_all_locked(ring, dead ? -ENODEV : -EIO, &put);
 	} else if (reset) {
 		/*
-		 * The job the engine was in is the guilty one, whichever the
-		 * scheduler named: the jobs after it had not started and run
-		 * again from their first command.
+		 * What the device completed until the reset stopped it stays
+		 * completed.  The job it was in is the guilty one, whichever
+		 * the scheduler named: the jobs after it had not started and
+		 * run again from their first command.
 		 */
+		ivgpu_ring_retire_locked(ring, ivgpu_ring_read_fence_seq(ivgpu), &put);
 		cur = ivgpu_ring_current_locked(ring);
 		if (cur) {
 			if (__ratelimit(&warn_rs))

@@ -13,7 +13,10 @@
  * (GEM_MAP/UNMAP held across a verify), revoke of a random range, move,
  * partial munmap, fork (the child verifies through the inherited mapping,
  * revokes and verifies again), PRIME export to a sibling process over a UNIX
- * socket (SCM_RIGHTS) and import there, and close.
+ * socket (SCM_RIGHTS) and import there, close, and, with a co-processor, a
+ * CRC32 job over the whole object whose result must be the CRC-32 of the
+ * pattern (what the engine reads of VRAM while the object is moved,
+ * faulted and revoked elsewhere).
  *
  * Data model.  Objects live in a table in memory shared by all processes;
  * each entry has a process-shared rwlock and a generation.  The contents of
@@ -73,6 +76,7 @@ enum op {
 	OP_WRITE_MMAP, OP_WRITE_PWRITE, OP_WRITE_FROM_MAP,
 	OP_VERIFY_MMAP, OP_VERIFY_USERMAP, OP_VERIFY_PREAD, OP_VERIFY_INTO_MAP, OP_VERIFY_DUMP,
 	OP_KMAP, OP_REVOKE, OP_MOVE, OP_PARTIAL_MUNMAP, OP_FORK, OP_EXPORT, OP_IMPORT,
+	OP_VERIFY_COPROC,
 	OP_COUNT
 };
 
@@ -84,7 +88,7 @@ static const char *const op_names[OP_COUNT] = {
 	[OP_VERIFY_INTO_MAP] = "verify-pread-into-map", [OP_VERIFY_DUMP] = "verify-debugfs-dump",
 	[OP_KMAP] = "gem-map-kernel", [OP_REVOKE] = "revoke", [OP_MOVE] = "move",
 	[OP_PARTIAL_MUNMAP] = "partial-munmap", [OP_FORK] = "fork", [OP_EXPORT] = "prime-export",
-	[OP_IMPORT] = "prime-import",
+	[OP_IMPORT] = "prime-import", [OP_VERIFY_COPROC] = "verify-coproc-crc32",
 };
 
 /* Relative weights of the operations (imports follow exports). */
@@ -94,6 +98,7 @@ static const unsigned int weight[OP_COUNT] = {
 	[OP_VERIFY_MMAP] = 10, [OP_VERIFY_USERMAP] = 3, [OP_VERIFY_PREAD] = 6,
 	[OP_VERIFY_INTO_MAP] = 2, [OP_VERIFY_DUMP] = 2, [OP_KMAP] = 4, [OP_REVOKE] = 8,
 	[OP_MOVE] = 6, [OP_PARTIAL_MUNMAP] = 3, [OP_FORK] = 1, [OP_EXPORT] = 6,
+	[OP_VERIFY_COPROC] = 4,
 };
 
 /* Errors the driver documents and the program accepts, counted. */
@@ -151,6 +156,16 @@ static int socks[MAX_PROCS][2];		/* [i][0]: process i receives; [i][1]: others s
 static int proc_index, drm_fd;
 static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;	/* ltab, lobj.users/open/map */
 static struct lobj *ltab[MAX_SLOTS];
+
+/*
+ * The co-processor's check (OP_VERIFY_COPROC), per process: a command
+ * buffer with one command slot per worker thread, and an object whose
+ * 4-byte word per thread takes the CRC-32 results; made before the workers
+ * start, freed after they stop.  cp_cb.handle is 0 without a co-processor.
+ */
+static struct ivgpu_tool_cmdbuf cp_cb;
+static uint32_t cp_result;
+static volatile uint32_t *cp_words;
 static volatile int receiver_stop;
 
 /* Per thread. */
@@ -1153,6 +1168,72 @@ static enum op pick_op(void)
 	return OP_INFO;
 }
 
+/*
+ * The co-processor computes the CRC-32 of the whole object, and it must be
+ * the CRC-32 of the pattern the object holds: what the engine reads of VRAM
+ * (with the object kept in place by the job while moves, faults and
+ * revokes go on in the other threads and processes) against what the CPU
+ * wrote through the mappings.
+ */
+static void op_verify_coproc(struct lobj *o)
+{
+	struct slot *sl = &sh->slots[o->slot];
+	uint64_t size = sl->size;
+	uint32_t bos[2] = { o->handle, cp_result }, sobj = 0, want, got;
+	uint8_t *buf;
+	uint32_t gen;
+	int ret;
+
+	if (!cp_cb.handle)
+		return;
+	buf = malloc(size);
+	if (!buf) {
+		fail("out of memory");
+		return;
+	}
+	if (drmSyncobjCreate(drm_fd, 0, &sobj)) {
+		fail("syncobj: %s", strerror(errno));
+		free(buf);
+		return;
+	}
+	pthread_rwlock_rdlock(&sl->data);
+	gen = sl->gen;
+	if (gen == GEN_BAD)
+		goto out_unlock;
+	cp_cb.cmds[tid] = (struct drm_ivgpu_cmd){
+		.opcode = IVGPU_OP_CRC32, .src_handle = o->handle, .size = size,
+		.dst_handle = cp_result, .dst_offset = 4 * tid,
+	};
+	__sync_synchronize();
+	ret = ivgpu_tool_submit(drm_fd, &cp_cb, tid, 1, bos, 2, sobj);
+	if (ret) {
+		fail("SUBMIT of a CRC32 of object %" PRIu64 ": %s", sl->id, strerror(-ret));
+		goto out_unlock;
+	}
+	ret = ivgpu_tool_wait(drm_fd, sobj, 60000);
+	if (ret) {
+		fail("CRC32 job of object %" PRIu64 ": %s", sl->id, strerror(-ret));
+		goto out_unlock;
+	}
+	got = cp_words[tid];
+	fill_pattern(buf, sl->id, gen, 0, size);
+	want = ivgpu_tool_crc32(0, buf, size);
+	count_op(OP_VERIFY_COPROC);
+	__atomic_add_fetch(&sh->bytes_verified, size, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&sh->checks, 1, __ATOMIC_RELAXED);
+	if (got != want) {
+		__atomic_add_fetch(&sh->mismatches, 1, __ATOMIC_RELAXED);
+		say("MISMATCH p%d t%u co-processor CRC-32: object %" PRIu64 " (slot %d, %" PRIu64
+		    " bytes) generation %u: engine 0x%08x, expected 0x%08x\n",
+		    proc_index, tid, sl->id, o->slot, size, gen, got, want);
+		__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
+	}
+out_unlock:
+	pthread_rwlock_unlock(&sl->data);
+	drmSyncobjDestroy(drm_fd, sobj);
+	free(buf);
+}
+
 static void *worker(void *arg)
 {
 	tid = (uintptr_t)arg;
@@ -1209,6 +1290,9 @@ static void *worker(void *arg)
 		case OP_EXPORT:
 			op_export(o);
 			break;
+		case OP_VERIFY_COPROC:
+			op_verify_coproc(o);
+			break;
 		default:
 			break;
 		}
@@ -1257,6 +1341,38 @@ static void *receiver(void *arg)
 	return NULL;
 }
 
+/* The co-processor check's command buffer and result object. */
+static void coproc_setup(void)
+{
+	struct drm_ivgpu_gem_create c = { .size = PAGE };
+	int ret;
+
+	/* The CRC table, before the threads race to make it. */
+	ivgpu_tool_crc32(0, "", 0);
+	ret = ivgpu_tool_cmdbuf_new(drm_fd, PAGE, &cp_cb);
+	if (!ret)
+		ret = xioctl(drm_fd, DRM_IOCTL_IVGPU_GEM_CREATE, &c);
+	if (!ret) {
+		cp_result = c.handle;
+		cp_words = map_range(cp_result, 0, PAGE);
+		if (!cp_words)
+			ret = -errno;
+	}
+	if (ret) {
+		fail("co-processor check setup: %s", strerror(-ret));
+		ivgpu_tool_cmdbuf_free(drm_fd, &cp_cb);
+	}
+}
+
+static void coproc_teardown(void)
+{
+	if (cp_words)
+		munmap((void *)cp_words, PAGE);
+	if (cp_result)
+		gem_close(cp_result);
+	ivgpu_tool_cmdbuf_free(drm_fd, &cp_cb);
+}
+
 static int process_main(int index)
 {
 	pthread_t th[MAX_THREADS], rx;
@@ -1269,6 +1385,8 @@ static int process_main(int index)
 		pthread_barrier_wait(&sh->done);
 		return 1;
 	}
+	if (ivgpu_tool_caps(drm_fd) & IVGPU_CAPS_COPROC)
+		coproc_setup();
 	if (pthread_create(&rx, NULL, receiver, NULL)) {
 		fail("pthread_create");
 		pthread_barrier_wait(&sh->done);
@@ -1297,6 +1415,7 @@ static int process_main(int index)
 		lobj_release(o);
 	}
 	pthread_mutex_unlock(&plock);
+	coproc_teardown();
 	close(drm_fd);
 	return 0;
 }

@@ -1414,6 +1414,9 @@ static int ivgpu_submit_check_args(const struct drm_ivgpu_submit *args)
  * starting with a __u32 handle and a __u32 flags that must be zero; NULL
  * for 0 entries.
  */
+static_assert(offsetof(struct drm_ivgpu_submit_syncobj, flags) ==
+	      offsetof(struct drm_ivgpu_submit_bo, flags));
+
 static void *ivgpu_copy_entries(u64 uptr, u32 count, size_t size)
 {
 	const struct drm_ivgpu_submit_bo *head;

@@ -128,6 +128,13 @@ TEST_F(zap, revoke_range_of_submapping)
 	EXPECT_EQ(ivgpu_pattern(9, (2 * u - PAGE) / 8), q[(2 * u - PAGE) / 8]); /* unit 5 */
 	s1 = ivgpu_mm_stats();
 	EXPECT_EQ(s0.faults + 1, s1.faults);
+	/*
+	 * Every page of q present again: that fault mapped the aligned
+	 * block of prefault_pages around it, and where q's address puts a
+	 * block boundary among the revoked pages, the rest fault now.
+	 */
+	EXPECT_EQ(-1, ivgpu_check(q, 8 * u, 9));
+	s1 = ivgpu_mm_stats();
 	/* A range that this mapping does not cover zaps nothing of it. */
 	ASSERT_EQ(0, ivgpu_bo_revoke(self->fd, h, 12 * u, 4 * u));
 	EXPECT_EQ(-1, ivgpu_check(q, 8 * u, 9));

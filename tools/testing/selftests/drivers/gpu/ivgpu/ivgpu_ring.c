@@ -1248,6 +1248,7 @@ TEST_F(ring, bad_submissions_refused)
 	struct drm_ivgpu_submit_syncobj bad_s = { 0 }, in_sync = { 0 };
 	uint32_t h, sync = syncobj(FD), nofence = syncobj(FD);
 	struct drm_ivgpu_submit_bo bad_b[2] = { 0 };
+	uint32_t i;
 	uint64_t jobs;
 
 	ASSERT_EQ(0, bo_new(FD, PAGE, IVGPU_BO_GENERIC, 0, x));
@@ -1302,6 +1303,12 @@ TEST_F(ring, bad_submissions_refused)
 	memset(CB->map, 0, (self->max_cmds + 1) * CMD);
 	EXPECT_EQ(0, S(.cmd_size = self->max_cmds * CMD));
 	EXPECT_EQ(-E2BIG, S(.cmd_size = (self->max_cmds + 1) * CMD));
+	/* Also when the commands emit nothing (empty FILLs): counted as given. */
+	for (i = 0; i <= self->max_cmds; i++)
+		CB->map[i] = c_fill(x->h, 0, 0, 0);
+	bad_b[0] = (struct drm_ivgpu_submit_bo){ .handle = x->h };
+	EXPECT_EQ(-E2BIG, S(.cmd_size = (self->max_cmds + 1) * CMD, .num_bos = 1,
+			    .bos = (uintptr_t)bad_b));
 #undef S
 	EXPECT_EQ(jobs + 5, user_jobs());
 	EXPECT_EQ(0, sync_wait(FD, sync, 10000));

@@ -1500,14 +1500,15 @@ int ivgpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 		}
 	}
 
-	job = ivgpu_job_create(ivgpu, &ifile->entity, s.num_cmds, ifile);
+	/* Never more than @max: ivgpu_xlate_next() refuses past @cap. */
+	s.cap = min(s.num_cmds, s.max);
+	job = ivgpu_job_create(ivgpu, &ifile->entity, s.cap, ifile);
 	if (IS_ERR(job)) {
 		ret = PTR_ERR(job);
 		goto out_put_syncobj;
 	}
 	s.job = job;
 	s.out = job->cmds;
-	s.cap = s.num_cmds;
 
 	ret = ivgpu_submit_take_bos(&s, job);
 	if (ret)
